@@ -1,0 +1,34 @@
+"""Image conversions and atomic image writes shared by the commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+__all__ = ["to_uint8", "save_png"]
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """Generator output [C, H, W] (or [1, C, H, W]) in [-1, 1] -> uint8 [H, W, C] (C = 1 or 3)."""
+    if image.ndim == 4:
+        if image.shape[0] != 1:
+            raise ValueError(f"expected one image, got a batch of {image.shape[0]}")
+        image = image[0]
+    array = (image.detach().to(torch.float32) * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+    return array.permute(1, 2, 0).cpu().numpy()
+
+
+def save_png(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Write a uint8 HxW or HxWxC array as PNG via a temp file + rename (never a half-written file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    tmp = path.with_name(f".{path.name}.tmp")
+    Image.fromarray(array).save(tmp, format="PNG")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,56 @@
+"""Seeds to latents, latent files: the one place that decides which z a seed means."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["LatentFileError", "z_from_seed", "normalize_z", "save_latent", "load_latent"]
+
+
+class LatentFileError(ValueError):
+    """A latent file is missing, unreadable or of the wrong shape."""
+
+
+def z_from_seed(seed: int, z_dim: int) -> np.ndarray:
+    """The z for `seed`, as NVIDIA's gen_images.py draws it: float32 [1, z_dim]."""
+    return np.random.RandomState(seed).randn(1, z_dim).astype(np.float32)
+
+
+def normalize_z(z: np.ndarray, eps: float = 1e-8) -> np.ndarray:
+    """What the mapping network sees: z scaled to unit second moment per row. Shape [N, z_dim]."""
+    z = np.asarray(z, dtype=np.float32)
+    return z / np.sqrt(np.mean(np.square(z), axis=-1, keepdims=True) + eps)
+
+
+def save_latent(path: str | os.PathLike, **arrays: np.ndarray | int | float | str) -> None:
+    """Write a `.npz` atomically (temp file then rename). Typical keys: z, ws, seed, psi."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **{k: np.asarray(v) for k, v in arrays.items()})
+    os.replace(tmp, path)
+
+
+def load_latent(path: str | os.PathLike, num_ws: int, w_dim: int) -> np.ndarray:
+    """Read `ws` [num_ws, w_dim] (or a single w [w_dim], broadcast) from an `.npz` or `.npy` file."""
+    path = Path(path)
+    try:
+        data = np.load(path)
+        ws = data["ws"] if isinstance(data, np.lib.npyio.NpzFile) else data
+    except FileNotFoundError:
+        raise LatentFileError(f"{path}: no such latent file") from None
+    except KeyError:
+        raise LatentFileError(f"{path}: no 'ws' array in the file") from None
+    except Exception as exc:  # numpy raises several types for corrupt files
+        raise LatentFileError(f"{path}: not a readable .npz/.npy latent ({exc})") from None
+    ws = np.asarray(ws, dtype=np.float32)
+    if ws.ndim == 3 and ws.shape[0] == 1:
+        ws = ws[0]
+    if ws.shape == (w_dim,):
+        ws = np.repeat(ws[None], num_ws, axis=0)
+    if ws.shape != (num_ws, w_dim):
+        raise LatentFileError(f"{path}: ws has shape {tuple(ws.shape)}, this generator needs ({num_ws}, {w_dim})")
+    return ws
