@@ -7,8 +7,8 @@ defaults and their kernel index from it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -132,7 +132,9 @@ class _BiasActCuda(torch.autograd.Function):
         b = b.contiguous() if b is not None else None
         y = x
         if b is not None or not _is_identity(spec, gain, clamp):
-            y = _build.get_plugin().bias_act(x, b, None, None, None, 0, dim, spec.cuda_idx, alpha, gain, clamp)
+            y = _build.get_plugin().bias_act(
+                x, b, None, None, None, 0, dim, spec.cuda_idx, alpha, gain, clamp
+            )
         keep_x = "x" in spec.ref or spec.has_2nd_grad
         # The kernel masks clamped gradients with y, so keep y whenever clamping (also for linear,
         # whose derivative does not need it; NVIDIA's CUDA path skips the mask there, unlike its ref).
@@ -143,7 +145,7 @@ class _BiasActCuda(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, dy):
-        fmt, dim, spec, alpha, gain, clamp = ctx.args
+        fmt, dim, spec, _alpha, gain, clamp = ctx.args
         x, b, y = ctx.saved_tensors
         dy = dy.contiguous(memory_format=fmt)
         dx = db = None

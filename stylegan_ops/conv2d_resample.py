@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .upfirdn2d import Padding, _get_filter_size, _parse_padding, upfirdn2d
+from .upfirdn2d import Padding, _add, _down_padding, _parse_padding, _up_padding, upfirdn2d
 
 __all__ = ["conv2d_resample"]
 
@@ -62,20 +62,14 @@ def conv2d_resample(
     assert isinstance(down, int) and down >= 1
     assert isinstance(groups, int) and groups >= 1
     out_channels, in_channels_per_group, kh, kw = (int(s) for s in w.shape)
-    fw, fh = _get_filter_size(f)
-    px0, px1, py0, py1 = _parse_padding(padding)
+    pad = _parse_padding(padding)
 
     # Extra padding that keeps the resampled image centred (same rule as upsample2d/downsample2d).
     if up > 1:
-        px0 += (fw + up - 1) // 2
-        px1 += (fw - up) // 2
-        py0 += (fh + up - 1) // 2
-        py1 += (fh - up) // 2
+        pad = _add(pad, _up_padding(f, up, up))
     if down > 1:
-        px0 += (fw - down + 1) // 2
-        px1 += (fw - down) // 2
-        py0 += (fh - down + 1) // 2
-        py1 += (fh - down) // 2
+        pad = _add(pad, _down_padding(f, down, down))
+    px0, px1, py0, py1 = pad
 
     def fir(t, **kwargs):
         return upfirdn2d(t, flip_filter=flip_filter, impl=impl, **kwargs)
@@ -121,9 +115,8 @@ def conv2d_resample(
         return x
 
     # No resampling and symmetric non-negative padding: conv2d pads by itself.
-    if up == 1 and down == 1:
-        if px0 == px1 and py0 == py1 and px0 >= 0 and py0 >= 0:
-            return conv(x, w, padding=[py0, px0])
+    if up == 1 and down == 1 and px0 == px1 and py0 == py1 and px0 >= 0 and py0 >= 0:
+        return conv(x, w, padding=[py0, px0])
 
     # General case (up == down == 1 with asymmetric or negative padding).
     x = fir(x, f=(f if up > 1 else None), up=up, padding=[px0, px1, py0, py1], gain=up**2)

@@ -7,7 +7,7 @@ convolve with the filter `f` (a true convolution unless `flip_filter`), keep eve
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -56,9 +56,25 @@ def _get_filter_size(f: torch.Tensor | None) -> tuple[int, int]:
     return fw, fh
 
 
+def _up_padding(f: torch.Tensor | None, upx: int, upy: int) -> tuple[int, int, int, int]:
+    """Padding that keeps an image centred when upsampling by (upx, upy) with filter f."""
+    fw, fh = _get_filter_size(f)
+    return (fw + upx - 1) // 2, (fw - upx) // 2, (fh + upy - 1) // 2, (fh - upy) // 2
+
+
+def _down_padding(f: torch.Tensor | None, downx: int, downy: int) -> tuple[int, int, int, int]:
+    """Padding that keeps an image centred when downsampling by (downx, downy) with filter f."""
+    fw, fh = _get_filter_size(f)
+    return (fw - downx + 1) // 2, (fw - downx) // 2, (fh - downy + 1) // 2, (fh - downy) // 2
+
+
+def _add(a: Sequence[int], b: Sequence[int]) -> list[int]:
+    return [i + j for i, j in zip(a, b, strict=True)]
+
+
 def setup_filter(
     f,
-    device: torch.device = torch.device("cpu"),
+    device: torch.device = torch.device("cpu"),  # noqa: B008 - NVIDIA's signature
     normalize: bool = True,
     flip_filter: bool = False,
     gain: float = 1,
@@ -156,7 +172,8 @@ def _upfirdn2d_ref(x, f, up: tuple[int, int], down: tuple[int, int], pad, flip_f
     x = x[:, :, max(-py0, 0) : x.shape[2] - max(-py1, 0), max(-px0, 0) : x.shape[3] - max(-px1, 0)]
 
     # conv2d correlates, so flipping the taps makes it a convolution.
-    f = (f * (gain ** (f.ndim / 2))).to(x.dtype)
+    # Gain in the wider of the two dtypes: NVIDIA's float32 for float32/16 inputs, exact for float64.
+    f = (f.to(torch.promote_types(f.dtype, x.dtype)) * (gain ** (f.ndim / 2))).to(x.dtype)
     if not flip_filter:
         f = f.flip(list(range(f.ndim)))
     f = f[np.newaxis, np.newaxis].repeat([c, 1] + [1] * f.ndim)
@@ -228,9 +245,7 @@ def filter2d(
     impl: str = "auto",
 ) -> torch.Tensor:
     """Filter with `f`, keeping the image size (plus `padding`); see `upfirdn2d` for arguments."""
-    px0, px1, py0, py1 = _parse_padding(padding)
-    fw, fh = _get_filter_size(f)
-    p = [px0 + fw // 2, px1 + (fw - 1) // 2, py0 + fh // 2, py1 + (fh - 1) // 2]
+    p = _add(_parse_padding(padding), _up_padding(f, 1, 1))  # the up=1 rule keeps the size
     return upfirdn2d(x, f, padding=p, flip_filter=flip_filter, gain=gain, impl=impl)
 
 
@@ -245,14 +260,7 @@ def upsample2d(
 ) -> torch.Tensor:
     """Upsample by `up` with interpolation filter `f` (DC gain kept by gain * up_x * up_y)."""
     upx, upy = _parse_scaling(up)
-    px0, px1, py0, py1 = _parse_padding(padding)
-    fw, fh = _get_filter_size(f)
-    p = [
-        px0 + (fw + upx - 1) // 2,
-        px1 + (fw - upx) // 2,
-        py0 + (fh + upy - 1) // 2,
-        py1 + (fh - upy) // 2,
-    ]
+    p = _add(_parse_padding(padding), _up_padding(f, upx, upy))
     return upfirdn2d(x, f, up=up, padding=p, flip_filter=flip_filter, gain=gain * upx * upy, impl=impl)
 
 
@@ -266,13 +274,5 @@ def downsample2d(
     impl: str = "auto",
 ) -> torch.Tensor:
     """Downsample by `down` after anti-aliasing filter `f`."""
-    downx, downy = _parse_scaling(down)
-    px0, px1, py0, py1 = _parse_padding(padding)
-    fw, fh = _get_filter_size(f)
-    p = [
-        px0 + (fw - downx + 1) // 2,
-        px1 + (fw - downx) // 2,
-        py0 + (fh - downy + 1) // 2,
-        py1 + (fh - downy) // 2,
-    ]
+    p = _add(_parse_padding(padding), _down_padding(f, *_parse_scaling(down)))
     return upfirdn2d(x, f, down=down, padding=p, flip_filter=flip_filter, gain=gain, impl=impl)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from autodrag.atomic import write_bytes_atomic
 from autodrag.networks import stylegan2, stylegan3
 from autodrag.networks.common import init_args_as_kwargs
 from autodrag.networks.pickle_reader import PersistentRecord, UnsafePickleError, read_network_pickle
@@ -197,12 +198,6 @@ def load_generator(path: str | os.PathLike | None = None, device: str | torch.de
     return G.eval().requires_grad_(False).to(device)
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def save_generator(G: AnyGenerator, path: str | os.PathLike, extra: dict | None = None) -> Path:
     """Write `G` as `<path>.safetensors` + `<path>.json` (family, init kwargs, `extra` info), atomically."""
     from safetensors.torch import save
@@ -215,6 +210,6 @@ def save_generator(G: AnyGenerator, path: str | os.PathLike, extra: dict | None 
               "init_kwargs": _plain(G.init_kwargs), **(extra or {})}
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in G.state_dict().items()}
     blob = save(tensors, metadata={"config": json.dumps(config)})
-    _atomic_write_bytes(_config_path(path), (json.dumps(config, indent=2) + "\n").encode())
-    _atomic_write_bytes(path, blob)
+    write_bytes_atomic(_config_path(path), (json.dumps(config, indent=2) + "\n").encode())
+    write_bytes_atomic(path, blob)
     return path

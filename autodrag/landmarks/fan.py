@@ -1,0 +1,114 @@
+"""face-alignment's FAN as a landmark backend, run on the RGB synthesis output.
+
+GAN faces are aligned, so by default the whole image is the face box and the SFD face detector
+is not used (`use_face_detector=True` turns it on). Weights are looked up in torch.hub's cache
+(`$TORCH_HOME/hub/checkpoints`, where face-alignment itself keeps them); when they are missing
+and cannot be fetched, `LandmarkWeightsMissing` names the files and the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+import warnings
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import torch
+
+from autodrag.landmarks.base import LandmarkDetector, check_image, register_detector
+
+__all__ = ["FanDetector", "LandmarkWeightsMissing", "NoFaceFound", "fan_weight_files", "weights_cache_dir"]
+
+FAN_URL = "https://www.adrianbulat.com/downloads/python-fan/2DFAN4-11f355bf06.pth.tar"
+SFD_URL = "https://www.adrianbulat.com/downloads/python-fan/s3fd-619a316812.pth"
+
+
+class LandmarkWeightsMissing(RuntimeError):
+    """face-alignment's weights are not in the cache and could not be downloaded."""
+
+
+class NoFaceFound(ValueError):
+    """The detector found no face in the image."""
+
+
+def weights_cache_dir() -> Path:
+    """Where face-alignment (through torch.hub) keeps its weights: $TORCH_HOME/hub/checkpoints."""
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def fan_weight_files(use_face_detector: bool) -> list[Path]:
+    """The weight files the configured backend needs, in the cache folder."""
+    urls = [FAN_URL] + ([SFD_URL] if use_face_detector else [])
+    return [weights_cache_dir() / os.path.basename(urlparse(u).path) for u in urls]
+
+
+def _fetch(url: str, dest: Path, timeout_s: float) -> None:
+    """Download `url` to `dest` atomically, failing fast (no hang) when offline."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    with urllib.request.urlopen(url, timeout=timeout_s) as response, open(tmp, "wb") as out:
+        while chunk := response.read(1 << 20):
+            out.write(chunk)
+    os.replace(tmp, dest)
+
+
+def _ensure_weights(use_face_detector: bool, download: bool, timeout_s: float) -> None:
+    missing = [(u, f) for u, f in zip([FAN_URL, SFD_URL], fan_weight_files(use_face_detector)) if not f.exists()]
+    failures, why = [], "downloading is off"
+    for url, path in missing:
+        if not download:
+            failures.append(path)
+            continue
+        try:
+            _fetch(url, path, timeout_s)
+        except (OSError, urllib.error.URLError) as exc:
+            failures.append(path)
+            why = f"download failed: {exc}"
+    if failures:
+        names = ", ".join(p.name for p in failures)
+        raise LandmarkWeightsMissing(
+            f"face-alignment weights not found: {names} ({why}); put the file(s) in {weights_cache_dir()} "
+            "(set TORCH_HOME to use another cache) or use --landmarks toy")
+
+
+@register_detector("fan")
+class FanDetector(LandmarkDetector):
+    """68 2-D landmarks from face-alignment's FAN (`LandmarksType.TWO_D`)."""
+
+    def __init__(
+        self,
+        device: str = "auto",  # 'auto' = cuda when available
+        flip_input: bool = False,  # also run on the mirrored image and average (slower, a bit steadier)
+        compile: bool | None = None,  # torch.compile FAN; None = only on CUDA
+        use_face_detector: bool = False,  # run SFD to find the face instead of using the whole image
+        download: bool = True,  # fetch missing weights (short timeout); False = cache only
+        download_timeout_s: float = 20.0,
+    ) -> None:
+        import face_alignment  # imported here: heavy, and only this backend needs it
+
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if compile is None:
+            compile = device.startswith("cuda")
+        _ensure_weights(use_face_detector, download, download_timeout_s)
+        self.use_face_detector = use_face_detector
+        self._fa = face_alignment.FaceAlignment(
+            face_alignment.LandmarksType.TWO_D, device=device, flip_input=flip_input,
+            face_detector="sfd" if use_face_detector else "folder", compile=compile)
+
+    def detect(self, image: np.ndarray) -> np.ndarray:
+        image = np.asarray(image)
+        if image.ndim == 3 and image.shape[2] == 4:  # RGBA (e.g. a GUI framebuffer): drop alpha
+            image = image[:, :, :3]
+        image = np.ascontiguousarray(check_image(image))
+        h, w = image.shape[:2]
+        boxes = None if self.use_face_detector else [[0.0, 0.0, float(w - 1), float(h - 1)]]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # face-alignment warns instead of returning a status
+            found = self._fa.get_landmarks_from_image(image, detected_faces=boxes)
+        if not found:
+            raise NoFaceFound(f"no face found in the {w}x{h} image")
+        return np.asarray(found[0], dtype=np.float32)[:, :2]
