@@ -1,0 +1,177 @@
+"""The pix2pix training step: one owner of G, D, their optimisers and schedulers.
+
+:meth:`Pix2PixTrainer.training_step` performs one discriminator update and, every ``n_critic``
+steps, one generator update, and returns the losses and the generated batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from autodrag.pix2pix.config import TrainConfig
+from autodrag.pix2pix.discriminators import build_discriminator
+from autodrag.pix2pix.losses import discriminator_loss, generator_adversarial_loss, gradient_penalty
+from autodrag.pix2pix.networks import build_generator
+from autodrag.pix2pix.schedules import build_scheduler, step_scheduler
+
+__all__ = ["Pix2PixTrainer", "set_requires_grad"]
+
+
+def set_requires_grad(net: nn.Module, flag: bool) -> None:
+    """Switch gradient tracking of every parameter of ``net``."""
+    for param in net.parameters():
+        param.requires_grad_(flag)
+
+
+class Pix2PixTrainer:
+    """G, D, Adam optimisers and per-epoch schedulers of one pix2pix run.
+
+    Args:
+        cfg: The run's options; ``cfg.seed`` fixes the initial weights.
+        device: Where the networks live.
+        distributed: Wrap G and D in DistributedDataParallel (the process group must exist).
+    """
+
+    def __init__(self, cfg: TrainConfig, device: torch.device, distributed: bool = False) -> None:
+        cfg.validate()
+        self.cfg, self.device = cfg, device
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            self.netG = build_generator(cfg.generator).to(device)
+            in_d = cfg.generator.in_channels + cfg.generator.out_channels
+            self.netD = build_discriminator(cfg.discriminator, in_d).to(device)
+        self.cuda = device.type == "cuda"
+        self.memory_format = (
+            torch.channels_last if (cfg.channels_last and self.cuda) else torch.contiguous_format
+        )
+        if self.memory_format is torch.channels_last:
+            self.netG.to(memory_format=torch.channels_last)
+            self.netD.to(memory_format=torch.channels_last)
+        self.G: nn.Module = self.netG
+        self.D: nn.Module = self.netD
+        if distributed:
+            ids = [device.index] if self.cuda else None
+            self.G = nn.parallel.DistributedDataParallel(self.netG, device_ids=ids)
+            self.D = nn.parallel.DistributedDataParallel(self.netD, device_ids=ids)
+        betas = (cfg.beta1, cfg.beta2)
+        self.optG = torch.optim.Adam(self.netG.parameters(), lr=cfg.lr, betas=betas)
+        self.optD = torch.optim.Adam(self.netD.parameters(), lr=cfg.lr, betas=betas)
+        self.schedG = self._scheduler(self.optG)
+        self.schedD = self._scheduler(self.optD)
+        self.step = 0  # training steps taken (D updates)
+
+    def _scheduler(self, opt: torch.optim.Optimizer):
+        c = self.cfg
+        return build_scheduler(
+            opt,
+            c.lr_policy,
+            c.n_epochs,
+            c.n_epochs_decay,
+            c.lr_step_epochs,
+            c.lr_gamma,
+            c.plateau_factor,
+            c.plateau_patience,
+        )
+
+    def _autocast(self):
+        if self.cfg.amp and self.cuda:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _to_device(self, tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+
+    def training_step(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """One D update, plus a G update every ``n_critic`` steps.
+
+        Args:
+            batch: ``{"A": [N,Ca,H,W], "B": [N,Cb,H,W], ...}`` in [-1, 1].
+
+        Returns:
+            ``{"losses": {name: float}, "fake_B": [N,Cb,H,W]}``. Loss names: D_real, D_fake,
+            D_gp (wgangp only), G_GAN and G_L1 (on steps that update G).
+        """
+        cfg = self.cfg
+        real_a, real_b = self._to_device(batch["A"]), self._to_device(batch["B"])
+        update_g = (self.step + 1) % cfg.n_critic == 0
+        self.netG.train()
+        self.netD.train()
+        with self._autocast(), contextlib.nullcontext() if update_g else torch.no_grad():
+            fake_b = self.G(real_a)
+
+        set_requires_grad(self.netD, True)
+        self.optD.zero_grad(set_to_none=True)
+        with self._autocast():
+            pred_real = self.D(real_a, real_b).float()
+            pred_fake = self.D(real_a, fake_b.detach()).float()
+        loss_real, loss_fake = discriminator_loss(cfg.gan_mode, pred_real, pred_fake)
+        # vanilla / lsgan: halve D's objective so it learns more slowly than G (as in the paper)
+        loss_d = (loss_real + loss_fake) * (0.5 if cfg.gan_mode in ("vanilla", "lsgan") else 1.0)
+        losses = {"D_real": loss_real.item(), "D_fake": loss_fake.item()}
+        if cfg.gan_mode == "wgangp":
+            with torch.autocast(self.device.type, enabled=False):
+                penalty = gradient_penalty(self.netD, real_a.float(), real_b.float(), fake_b.detach().float())
+            loss_d = loss_d + cfg.gp_weight * penalty
+            losses["D_gp"] = penalty.item()
+        loss_d.backward()
+        self.optD.step()
+
+        if update_g:
+            set_requires_grad(self.netD, False)  # D is a fixed judge during G's update
+            self.optG.zero_grad(set_to_none=True)
+            with self._autocast():
+                pred = self.netD(real_a, fake_b).float()
+            loss_gan = generator_adversarial_loss(cfg.gan_mode, pred)
+            loss_l1 = F.l1_loss(fake_b.float(), real_b.float())
+            (loss_gan + cfg.lambda_l1 * loss_l1).backward()
+            self.optG.step()
+            set_requires_grad(self.netD, True)
+            losses.update(G_GAN=loss_gan.item(), G_L1=loss_l1.item())
+        self.step += 1
+        return {"losses": losses, "fake_B": fake_b.detach()}
+
+    @torch.no_grad()
+    def generate(self, real_a: torch.Tensor) -> torch.Tensor:
+        """G's deterministic (eval-mode) output for ``real_a`` [N,Ca,H,W]; leaves G in train mode."""
+        self.netG.eval()
+        try:
+            with self._autocast():
+                return self.netG(self._to_device(real_a)).float()
+        finally:
+            self.netG.train()
+
+    def end_epoch(self, val_metric: float | None) -> None:
+        """Step both schedulers once (plateau ones with ``val_metric``)."""
+        step_scheduler(self.schedG, val_metric)
+        step_scheduler(self.schedD, val_metric)
+
+    @property
+    def lr(self) -> float:
+        return self.optG.param_groups[0]["lr"]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Networks, optimisers, schedulers and step counter."""
+        return {
+            "netG": self.netG.state_dict(),
+            "netD": self.netD.state_dict(),
+            "optG": self.optG.state_dict(),
+            "optD": self.optD.state_dict(),
+            "schedG": self.schedG.state_dict(),
+            "schedD": self.schedD.state_dict(),
+            "step": self.step,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore everything :meth:`state_dict` saved."""
+        self.netG.load_state_dict(state["netG"])
+        self.netD.load_state_dict(state["netD"])
+        self.optG.load_state_dict(state["optG"])
+        self.optD.load_state_dict(state["optD"])
+        self.schedG.load_state_dict(state["schedG"])
+        self.schedD.load_state_dict(state["schedD"])
+        self.step = int(state["step"])
