@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 import torch
 
 from stylegan_ops import bias_act
 
-__all__ = ["FullyConnectedLayer", "SynthesisOutput", "normalize_2nd_moment", "init_args_as_kwargs"]
+__all__ = ["FullyConnectedLayer", "GeneratorBase", "SynthesisOutput", "normalize_2nd_moment", "init_args_as_kwargs"]
 
 
 def normalize_2nd_moment(x: torch.Tensor, dim: int = 1, eps: float = 1e-8) -> torch.Tensor:
@@ -76,3 +76,33 @@ def init_args_as_kwargs(cls: type, args: Sequence, kwargs: dict) -> dict:
     merged = dict(zip(names, args))
     merged.update(kwargs)
     return merged
+
+
+class GeneratorBase(torch.nn.Module):
+    """`mapping` (z, c -> ws) followed by `synthesis` (ws -> image), with NVIDIA's attributes and call.
+
+    Subclasses name their two network classes and their `family`; `_build` creates them in NVIDIA's
+    order (synthesis first, since it decides `num_ws`).
+    """
+
+    family = ""
+    mapping_class: type[torch.nn.Module]
+    synthesis_class: type[torch.nn.Module]
+
+    def _build(self, z_dim: int, c_dim: int, w_dim: int, img_resolution: int, img_channels: int,
+               mapping_kwargs: dict, synthesis_kwargs: dict, init_kwargs: dict) -> None:
+        self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
+        self.img_resolution, self.img_channels = img_resolution, img_channels
+        self.init_kwargs = init_kwargs  # what save_generator writes: rebuilds this exact network
+        self.synthesis = self.synthesis_class(w_dim=w_dim, img_resolution=img_resolution, img_channels=img_channels,
+                                              **synthesis_kwargs)
+        self.num_ws = self.synthesis.num_ws
+        self.mapping = self.mapping_class(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, num_ws=self.num_ws,
+                                          **mapping_kwargs)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1,
+                truncation_cutoff: int | None = None, update_emas: bool = False,
+                **synthesis_kwargs: Any) -> torch.Tensor:
+        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
+                          update_emas=update_emas)
+        return self.synthesis(ws, **synthesis_kwargs)

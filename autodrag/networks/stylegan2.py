@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from autodrag.networks.common import FullyConnectedLayer, SynthesisOutput, normalize_2nd_moment
+from autodrag.networks.common import FullyConnectedLayer, GeneratorBase, SynthesisOutput, normalize_2nd_moment
 from stylegan_ops import bias_act, conv2d_resample, fma, upfirdn2d
 
 __all__ = ["Generator", "MappingNetwork", "SynthesisNetwork", "SynthesisBlock", "SynthesisLayer",
@@ -448,10 +448,12 @@ class SynthesisNetwork(torch.nn.Module):
                 f"img_channels={self.img_channels}, num_fp16_res={self.num_fp16_res}")
 
 
-class Generator(torch.nn.Module):
+class Generator(GeneratorBase):
     """StyleGAN2 generator: `mapping` (z, c -> ws) followed by `synthesis` (ws -> image)."""
 
     family = "stylegan2"
+    mapping_class = MappingNetwork
+    synthesis_class = SynthesisNetwork
 
     def __init__(
         self,
@@ -466,23 +468,7 @@ class Generator(torch.nn.Module):
     ) -> None:
         super().__init__()
         synthesis_kwargs = {**(synthesis_kwargs or {}), **extra_synthesis_kwargs}
-        self.z_dim = z_dim
-        self.c_dim = c_dim
-        self.w_dim = w_dim
-        self.img_resolution = img_resolution
-        self.img_channels = img_channels
-        self.init_kwargs = dict(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, img_resolution=img_resolution,
-                                img_channels=img_channels, mapping_kwargs=dict(mapping_kwargs or {}),
-                                synthesis_kwargs=synthesis_kwargs)
-        self.synthesis = SynthesisNetwork(w_dim=w_dim, img_resolution=img_resolution, img_channels=img_channels,
-                                          **synthesis_kwargs)
-        self.num_ws = self.synthesis.num_ws
-        self.mapping = MappingNetwork(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, num_ws=self.num_ws,
-                                      **(mapping_kwargs or {}))
-
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1,
-                truncation_cutoff: int | None = None, update_emas: bool = False,
-                **synthesis_kwargs: Any) -> torch.Tensor:
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
-                          update_emas=update_emas)
-        return self.synthesis(ws, **synthesis_kwargs)
+        mapping_kwargs = dict(mapping_kwargs or {})
+        init_kwargs = dict(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, img_resolution=img_resolution,
+                           img_channels=img_channels, mapping_kwargs=mapping_kwargs, synthesis_kwargs=synthesis_kwargs)
+        self._build(z_dim, c_dim, w_dim, img_resolution, img_channels, mapping_kwargs, synthesis_kwargs, init_kwargs)

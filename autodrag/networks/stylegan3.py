@@ -14,7 +14,7 @@ import scipy.signal
 import scipy.special
 import torch
 
-from autodrag.networks.common import FullyConnectedLayer, SynthesisOutput, normalize_2nd_moment
+from autodrag.networks.common import FullyConnectedLayer, GeneratorBase, SynthesisOutput, normalize_2nd_moment
 from stylegan_ops import filtered_lrelu
 
 __all__ = ["Generator", "MappingNetwork", "SynthesisNetwork", "SynthesisInput", "SynthesisLayer",
@@ -373,31 +373,17 @@ class SynthesisNetwork(torch.nn.Module):
                 f"img_channels={self.img_channels}, num_layers={self.num_layers}")
 
 
-class Generator(torch.nn.Module):
+class Generator(GeneratorBase):
     """StyleGAN3 generator: `mapping` (z, c -> ws) followed by `synthesis` (ws -> image)."""
 
     family = "stylegan3"
+    mapping_class = MappingNetwork
+    synthesis_class = SynthesisNetwork
 
     def __init__(self, z_dim: int, c_dim: int, w_dim: int, img_resolution: int, img_channels: int,
                  mapping_kwargs: dict | None = None, **synthesis_kwargs: Any) -> None:
         super().__init__()
-        self.z_dim = z_dim
-        self.c_dim = c_dim
-        self.w_dim = w_dim
-        self.img_resolution = img_resolution
-        self.img_channels = img_channels
-        self.init_kwargs = dict(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, img_resolution=img_resolution,
-                                img_channels=img_channels, mapping_kwargs=dict(mapping_kwargs or {}),
-                                **synthesis_kwargs)
-        self.synthesis = SynthesisNetwork(w_dim=w_dim, img_resolution=img_resolution, img_channels=img_channels,
-                                          **synthesis_kwargs)
-        self.num_ws = self.synthesis.num_ws
-        self.mapping = MappingNetwork(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, num_ws=self.num_ws,
-                                      **(mapping_kwargs or {}))
-
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1,
-                truncation_cutoff: int | None = None, update_emas: bool = False,
-                **synthesis_kwargs: Any) -> torch.Tensor:
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
-                          update_emas=update_emas)
-        return self.synthesis(ws, **synthesis_kwargs)
+        mapping_kwargs = dict(mapping_kwargs or {})
+        init_kwargs = dict(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, img_resolution=img_resolution,
+                           img_channels=img_channels, mapping_kwargs=mapping_kwargs, **synthesis_kwargs)
+        self._build(z_dim, c_dim, w_dim, img_resolution, img_channels, mapping_kwargs, synthesis_kwargs, init_kwargs)
