@@ -13,19 +13,20 @@ def main() -> None:
 
 def _register_subcommands() -> None:
     """Attach the commands each subsystem defines (kept in their own modules)."""
-    from autodrag.networks.cli import convert, generate, info
-
     from autodrag.demo import demo
+    from autodrag.drag.cli import drag
+    from autodrag.gui.cli import gui
+    from autodrag.networks.cli import convert, generate, info
+    from autodrag.pix2pix.cli import pix2pix
+    from autodrag.presets.cli import batch, edit
+    from autodrag.toyfaces.cli import landmarks_command as landmarks
+    from autodrag.toyfaces.cli import toyfaces
 
-    for command in (generate, info, convert, demo):
+    for command in (generate, info, convert, drag, edit, batch, demo, gui, landmarks, toyfaces, pix2pix):
         main.add_command(command)
-    try:
-        from autodrag.pix2pix.cli import pix2pix
-    except ImportError as exc:  # the pix2pix module is optional until it lands
-        if "autodrag.pix2pix" not in str(exc):
-            raise
-    else:
-        main.add_command(pix2pix)
 
 
 _register_subcommands()
+
+if __name__ == "__main__":  # `python -m autodrag.cli` (e.g. under torchrun)
+    main()

@@ -328,7 +328,8 @@ class SynthesisBlock(torch.nn.Module):
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor,
                 force_fp32: bool = False, fused_modconv: bool | None = None, update_emas: bool = False,
-                **layer_kwargs: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+                need_image: bool = True, **layer_kwargs: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Returns (features, image so far); with need_image=False the RGB branch is skipped (image None)."""
         w_iter = iter(ws.unbind(dim=1))
         on_cuda = ws.device.type == "cuda"
         dtype = torch.float16 if (self.use_fp16 and on_cuda and not force_fp32) else torch.float32
@@ -354,6 +355,8 @@ class SynthesisBlock(torch.nn.Module):
             x = self.conv0(x, next(w_iter), fused_modconv=fused_modconv, **layer_kwargs)
             x = self.conv1(x, next(w_iter), fused_modconv=fused_modconv, **layer_kwargs)
 
+        if not need_image:
+            return x, None
         if img is not None:
             img = upfirdn2d.upsample2d(img, self.resample_filter)
         if self.is_last or self.architecture == "skip":
@@ -414,31 +417,46 @@ class SynthesisNetwork(torch.nn.Module):
         """(offset, extent) in feature pixels of the region that covers the image; StyleGAN2 maps it whole."""
         return 0.0, float(self.block_resolutions[index])
 
-    def _split_ws(self, ws: torch.Tensor) -> list[torch.Tensor]:
-        """Each block's slice of ws (blocks share the ToRGB row with the next block's conv0)."""
+    def _split_ws(self, ws: torch.Tensor, grad_rows: int | None) -> list[torch.Tensor]:
+        """Each block's slice of ws (blocks share the ToRGB row with the next block's conv0).
+
+        Rows >= grad_rows get no gradient; a slice lying wholly there is detached, so the blocks using
+        it skip their style weight-gradient work.
+        """
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must be [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
+        if grad_rows is not None and grad_rows < self.num_ws:
+            ws = torch.cat([ws[:, :grad_rows], ws[:, grad_rows:].detach()], dim=1)  # exact for straddling blocks
         block_ws, w_idx = [], 0
         for res in self.block_resolutions:
             block = getattr(self, f"b{res}")
-            block_ws.append(ws.narrow(1, w_idx, block.num_conv + block.num_torgb))
+            cur = ws.narrow(1, w_idx, block.num_conv + block.num_torgb)
+            block_ws.append(cur.detach() if grad_rows is not None and w_idx >= grad_rows else cur)
             w_idx += block.num_conv
         return block_ws
 
-    def forward_features(self, ws: torch.Tensor, stop_at: int | None = None, **block_kwargs: Any) -> SynthesisOutput:
-        """Run blocks 0..stop_at (all when None); return every block's feature map and the image if finished."""
+    def forward_features(self, ws: torch.Tensor, stop_at: int | None = None, grad_rows: int | None = None,
+                         **block_kwargs: Any) -> SynthesisOutput:
+        """Run blocks 0..stop_at (all when None); return every block's feature map and the image if finished.
+
+        Args:
+            ws: [N, num_ws, w_dim].
+            stop_at: last block to run; blocks above it (and every RGB branch) are skipped.
+            grad_rows: rows of ws at or above this index are treated as constants (no gradient work
+                for them), e.g. the fixed W+ rows of a drag. None = all rows.
+        """
         last = self.num_feature_layers - 1 if stop_at is None else stop_at
         if not 0 <= last < self.num_feature_layers:
             raise ValueError(f"stop_at must be in [0, {self.num_feature_layers - 1}], got {stop_at}")
+        finished = last == self.num_feature_layers - 1
         x = img = None
         features = []
-        for index, (res, cur_ws) in enumerate(zip(self.block_resolutions, self._split_ws(ws))):
-            x, img = getattr(self, f"b{res}")(x, img, cur_ws, **block_kwargs)
+        for index, (res, cur_ws) in enumerate(zip(self.block_resolutions, self._split_ws(ws, grad_rows))):
+            x, img = getattr(self, f"b{res}")(x, img, cur_ws, need_image=finished, **block_kwargs)
             features.append(x)
             if index == last:
                 break
-        finished = last == self.num_feature_layers - 1
-        return SynthesisOutput(features, img if finished else None)
+        return SynthesisOutput(features, img)
 
     def forward(self, ws: torch.Tensor, **block_kwargs: Any) -> torch.Tensor:
         return self.forward_features(ws, **block_kwargs).image

@@ -345,14 +345,20 @@ class SynthesisNetwork(torch.nn.Module):
         size, rate = self.sizes[index], self.sampling_rates[index]
         return (size - rate) / 2, rate
 
-    def forward_features(self, ws: torch.Tensor, stop_at: int | None = None, **layer_kwargs: Any) -> SynthesisOutput:
-        """Run layers 0..stop_at (all when None); return every layer's output and the image if finished."""
+    def forward_features(self, ws: torch.Tensor, stop_at: int | None = None, grad_rows: int | None = None,
+                         **layer_kwargs: Any) -> SynthesisOutput:
+        """Run layers 0..stop_at (all when None); return every layer's output and the image if finished.
+
+        `grad_rows`: rows of ws at or above this index are treated as constants (None = all rows),
+        as in the StyleGAN2 network.
+        """
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must be [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
         last = self.num_feature_layers - 1 if stop_at is None else stop_at
         if not 0 <= last < self.num_feature_layers:
             raise ValueError(f"stop_at must be in [0, {self.num_feature_layers - 1}], got {stop_at}")
-        ws_rows = ws.to(torch.float32).unbind(dim=1)
+        ws_rows = [row if grad_rows is None or i < grad_rows else row.detach()
+                   for i, row in enumerate(ws.to(torch.float32).unbind(dim=1))]
         x = self.input(ws_rows[0])
         features = []
         for index, (name, w) in enumerate(zip(self.layer_names, ws_rows[1:])):

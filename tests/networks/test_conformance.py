@@ -78,3 +78,33 @@ def test_stop_at_runs_only_the_needed_blocks(loaded):
         early = G.synthesis.forward_features(ws, stop_at=k, noise_mode="const")
     assert early.image is None and len(early.features) == k + 1
     torch.testing.assert_close(early.features[k], full.features[k], rtol=0, atol=0)
+
+
+def test_grad_rows_gives_the_same_gradients_with_less_work(loaded):
+    """Rows >= grad_rows are constants: the gradient w.r.t. the earlier rows is unchanged."""
+    _, G, ref = loaded
+    k = G.synthesis.num_feature_layers - 2
+    grads = []
+    for grad_rows in (None, 4):
+        ws = torch.from_numpy(ref["ws_psi1"][:1]).clone().requires_grad_(True)
+        out = G.synthesis.forward_features(ws, stop_at=k, grad_rows=grad_rows, noise_mode="const")
+        out.features[k].square().mean().backward()
+        grads.append(ws.grad.clone())
+    torch.testing.assert_close(grads[0][:, :4], grads[1][:, :4], rtol=1e-5, atol=1e-8)
+    assert grads[1][:, 4:].abs().max() == 0 and grads[0][:, 4:].abs().max() > 0
+
+
+def test_stopping_early_skips_the_rgb_branch(loaded):
+    _, G, ref = loaded
+    if G.family != "stylegan2":
+        pytest.skip("StyleGAN3 has a single ToRGB layer at the end; stopping early never reaches it")
+    calls = []
+    hooks = [m.register_forward_hook(lambda *a: calls.append(1)) for n, m in G.synthesis.named_modules()
+             if n.endswith("torgb")]
+    with torch.no_grad():
+        G.synthesis.forward_features(torch.from_numpy(ref["ws_psi1"][:1]), stop_at=2)
+        assert calls == []
+        G.synthesis(torch.from_numpy(ref["ws_psi1"][:1]))
+    assert len(calls) > 0
+    for h in hooks:
+        h.remove()

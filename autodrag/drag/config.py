@@ -1,0 +1,84 @@
+"""`DragConfig`: every tunable of a drag, with the paper's defaults, and their scaling to an image size."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from autodrag.drag.errors import DragInputError
+
+__all__ = ["NOISE_MODES", "TRACKING_METRICS", "DragConfig", "DragScales"]
+
+TRACKING_METRICS = ("l1", "l2")
+NOISE_MODES = ("const", "none", "random")
+
+
+@dataclass(frozen=True)
+class DragScales:
+    """The radii, weights and thresholds of `DragConfig` at one image resolution (image pixels)."""
+
+    r1: float  # Motion-supervision disc radius: offsets with |offset| <= r1 around each handle.
+    r2: int  # Tracking search half-size: a (2 r2 + 1)^2 square of pixel centres around each handle.
+    mask_weight: float  # lambda, the weight of the fixed-region term.
+    stop_distance: float  # A handle within this distance of its target counts as arrived.
+
+
+@dataclass(frozen=True)
+class DragConfig:
+    """How a `DragSession` drags. Lengths are image pixels at `reference_resolution` (the paper's 512).
+
+    `scaled(resolution, num_handles)` turns them into values for an actual image size; the issue asks
+    for r1, r2, lambda and the stop distance all to scale with resolution / 512.
+    """
+
+    max_steps: int = 300  # A drag ends unconverged after this many steps.
+    lr: float = 2e-3  # Adam learning rate on the latent (the paper's value for face models).
+    w_plus: bool = True  # Optimise W+ rows [0, w_plus_rows) (True) or one w shared by all rows (False).
+    w_plus_rows: int = 6  # Leading W+ rows optimised; the others stay at the drag's start latent.
+    r1: float = 3.0  # Motion-supervision disc radius.
+    r2: float = 12.0  # Tracking search square half-size (at least 1 px after scaling).
+    mask_weight: float = 20.0  # lambda: weight of |(F - F0) * (1 - M)|_1 (only used with a mask).
+    stop_distance: float | None = None  # Arrival distance; None: 1 px for <= 5 handles, 2 px for more.
+    min_stop_distance: float = 0.75  # Floor (image px, after scaling): tracked handles sit on pixel
+    # centres, up to 0.71 px from a target between pixels, so a tighter test could never pass.
+    tracking: str = "l1"  # Feature distance for tracking: 'l1' (paper) or 'l2' (DragGAN's code).
+    latent_reg: float = 0.0  # Weight of mean((w - w_start)^2) over the optimised rows; 0 = off.
+    feature_index: int | None = None  # Synthesis feature map; None = G.synthesis.drag_feature_index.
+    noise_mode: str = "const"  # Synthesis noise while dragging and rendering: 'const', 'none', 'random'.
+    reference_resolution: int = 512  # Resolution at which r1, r2, mask_weight, stop_distance are given.
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.max_steps >= 1, f"max_steps must be >= 1, got {self.max_steps}"),
+            (math.isfinite(self.lr) and self.lr > 0, f"lr must be a positive number, got {self.lr}"),
+            (self.w_plus_rows >= 1, f"w_plus_rows must be >= 1, got {self.w_plus_rows}"),
+            (math.isfinite(self.r1) and self.r1 >= 0, f"r1 must be >= 0, got {self.r1}"),
+            (math.isfinite(self.r2) and self.r2 > 0, f"r2 must be > 0, got {self.r2}"),
+            (math.isfinite(self.mask_weight) and self.mask_weight >= 0,
+             f"mask_weight must be >= 0, got {self.mask_weight}"),
+            (self.stop_distance is None or (math.isfinite(self.stop_distance) and self.stop_distance > 0),
+             f"stop_distance must be > 0 or None, got {self.stop_distance}"),
+            (self.min_stop_distance >= 0, f"min_stop_distance must be >= 0, got {self.min_stop_distance}"),
+            (self.tracking in TRACKING_METRICS,
+             f"tracking must be one of {TRACKING_METRICS}, got {self.tracking!r}"),
+            (math.isfinite(self.latent_reg) and self.latent_reg >= 0,
+             f"latent_reg must be >= 0, got {self.latent_reg}"),
+            (self.noise_mode in NOISE_MODES,
+             f"noise_mode must be one of {NOISE_MODES}, got {self.noise_mode!r}"),
+            (self.reference_resolution > 0,
+             f"reference_resolution must be > 0, got {self.reference_resolution}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise DragInputError(message)
+
+    def scaled(self, resolution: int, num_handles: int) -> DragScales:
+        """r1, r2, lambda and the stop distance for a `resolution`-pixel image and `num_handles` handles."""
+        scale = resolution / self.reference_resolution
+        stop = self.stop_distance if self.stop_distance is not None else (1.0 if num_handles <= 5 else 2.0)
+        return DragScales(
+            r1=self.r1 * scale,
+            r2=max(1, round(self.r2 * scale)),
+            mask_weight=self.mask_weight * scale,
+            stop_distance=max(stop * scale, self.min_stop_distance),
+        )

@@ -1,0 +1,20 @@
+"""Capture panel: save the image and its latent, save a GIF of the last drag."""
+
+from __future__ import annotations
+
+import imgui
+
+from autodrag.gui import ui
+from autodrag.gui.controller import Controller
+from autodrag.gui.panels.common import TextFields
+
+
+def draw(ctrl: Controller, fields: TextFields) -> None:
+    if not imgui.collapsing_header("Capture", flags=imgui.TREE_NODE_DEFAULT_OPEN)[0] or ctrl.G is None:
+        return
+    if ui.button("Save PNG + latent", enabled=ctrl.image is not None):
+        ctrl.save_capture()
+    imgui.same_line()
+    if ui.button("Save GIF", enabled=len(ctrl.last_frames) > 1 and not ctrl.busy):
+        ctrl.save_gif()
+    imgui.text(f"into {ctrl.capture_dir}")

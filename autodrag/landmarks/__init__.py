@@ -1,0 +1,3 @@
+"""Facial landmarks: the detector interface (`base`), backends (`toy`, ...) and measures."""
+
+__all__: list[str] = []

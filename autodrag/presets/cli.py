@@ -1,0 +1,175 @@
+"""`autodrag edit`, `autodrag batch`, `autodrag demo`: expression presets from the command line."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from autodrag.cli_types import SEED_RANGE, device_option, resolve_device
+from autodrag.drag import DragConfig, DragInputError
+from autodrag.landmarks.select import BACKENDS, detector_for
+from autodrag.latents import LatentFileError, load_latent, z_from_seed
+from autodrag.networks.cli import open_generator
+from autodrag.presets.batch import build_report, plan_items, run_items, shard_from_env, shard_of
+from autodrag.presets.edit import run_edit
+from autodrag.presets.outputs import write_edit
+from autodrag.presets.plan import PresetError
+from autodrag.presets.registry import PRESETS, STRENGTH_RANGE, parse_presets
+
+__all__ = ["edit", "batch", "run_preset_demo"]
+
+PRESET_HELP = f"Comma-separated presets: {', '.join(PRESETS)}."
+
+
+def _check_presets(spec: str) -> list[str]:
+    try:
+        return [p.name for p in parse_presets(spec)]
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0])) from None
+
+
+def _seed_ws(G: torch.nn.Module, seed: int, psi: float, device: torch.device) -> torch.Tensor:
+    z = torch.from_numpy(z_from_seed(seed, G.z_dim)).to(device)
+    c = torch.zeros([1, G.c_dim], device=device)
+    with torch.no_grad():
+        return G.mapping(z, c, truncation_psi=psi)[0]
+
+
+def _detector(landmarks: str, ckpt: Path | None, device: torch.device):
+    try:
+        return detector_for(landmarks, bundled_model=ckpt is None, device=str(device))
+    except Exception as exc:  # weights missing, corrupt bundled detector: one line for the user
+        raise click.ClickException(str(exc)) from None
+
+
+common_options = [
+    click.option("--ckpt", type=click.Path(path_type=Path), default=None, help="Generator; default: the bundled model."),
+    click.option("--strength", type=click.FloatRange(*STRENGTH_RANGE), default=1.0, show_default=True),
+    click.option("--trunc", "psi", type=float, default=0.7, show_default=True, help="Truncation psi for seeds."),
+    click.option("--landmarks", type=click.Choice(BACKENDS), default="auto", show_default=True,
+                 help="auto = bundled detector for the bundled model, face-alignment (fan) otherwise."),
+    click.option("--mask/--no-mask", default=True, show_default=True, help="Automatic movable-region mask."),
+    click.option("--steps", type=click.IntRange(1), default=300, show_default=True, help="Max drag steps."),
+    click.option("--lr", type=float, default=2e-3, show_default=True, help="Adam step size on the latent."),
+    device_option,
+]
+
+
+def _with_common(f):
+    for option in reversed(common_options):
+        f = option(f)
+    return f
+
+
+@click.command()
+@click.option("--preset", "preset_spec", required=True, help=PRESET_HELP)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--latent", type=click.Path(path_type=Path), default=None, help="Start from this ws (.npz) instead.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/edit"), show_default=True)
+@_with_common
+def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path | None, strength: float, psi: float,
+         landmarks: str, mask: bool, steps: int, lr: float, device: str) -> None:
+    """Apply expression presets to one face.
+
+    \b
+    Examples:
+      autodrag edit --preset close_eyes --seed 18 --out out/close
+      autodrag edit --preset open_mouth,smile --ckpt stylegan2-ffhq-512x512.pkl --seed 30 --out out/x
+    """
+    presets = _check_presets(preset_spec)
+    dev = resolve_device(device)
+    G = open_generator(ckpt, dev)
+    if latent is not None:
+        try:
+            ws = torch.from_numpy(load_latent(latent, G.num_ws, G.w_dim)).to(dev)
+        except LatentFileError as exc:
+            raise click.BadParameter(str(exc), param_hint="--latent") from None
+    else:
+        ws = _seed_ws(G, seed, psi, dev)
+    detector = _detector(landmarks, ckpt, dev)
+    bar = tqdm(total=steps, desc=",".join(presets), unit="step")
+    try:
+        result = run_edit(G, ws, detector, presets, strength, mask=mask, config=DragConfig(max_steps=steps, lr=lr),
+                          on_step=lambda step, loss: bar.update(1))
+    except (PresetError, DragInputError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        bar.close()
+    record = write_edit(out, result, seed=None if latent else seed, latent=str(latent) if latent else None,
+                        checkpoint=str(ckpt) if ckpt else "bundled", landmarks=landmarks)
+    ok = ", ".join(f"{k}: {'ok' if v else 'missed'}" for k, v in record["success"].items())
+    click.echo(f"{out}: {record['steps']} steps, {record['seconds']:.1f} s, MD {record['md_px']:.2f} px ({ok})")
+
+
+def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, strength: float, psi: float,
+           landmarks: str, mask: bool, steps: int, lr: float, device: str, shard: tuple[int, int] | None,
+           title: str, gif: bool) -> dict:
+    dev = resolve_device(device)
+    G = open_generator(ckpt, dev)
+    detector = _detector(landmarks, ckpt, dev)
+    items = plan_items(seeds, presets)
+    if shard is not None:
+        items = shard_of(items, *shard)
+    config = DragConfig(max_steps=steps, lr=lr)
+
+    def edit_one(item, item_dir: Path) -> dict:
+        result = run_edit(G, _seed_ws(G, item.seed, psi, dev), detector, item.preset.replace("+", ","), strength,
+                          mask=mask, config=config, frame_every=4 if gif else 0)
+        return write_edit(item_dir, result, gif=gif, seed=item.seed, checkpoint=str(ckpt) if ckpt else "bundled",
+                          landmarks=landmarks, truncation_psi=psi)
+
+    bar = tqdm(total=len(items), desc="batch", unit="edit")
+    started = time.perf_counter()
+    counts = run_items(out, items, edit_one, progress=lambda item, status: (bar.update(1),
+                                                                             bar.set_postfix_str(f"{item.name} {status}")))
+    bar.close()
+    stats = build_report(out, title)
+    click.echo(f"{counts['done']} edited, {counts['skipped']} already done, {counts['failed']} failed "
+               f"in {time.perf_counter() - started:.0f} s; report: {out / 'index.html'}")
+    for preset, s in stats.items():
+        click.echo(f"  {preset:12s} success {s['ok']}/{s['items']}, median MD "
+                   f"{np.median(s['md']) if s['md'] else float('nan'):.2f} px")
+    return stats
+
+
+def _parse_shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return shard_from_env()
+    try:
+        index, count = (int(v) for v in value.split("/"))
+        if count < 1 or not 0 <= index < count:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter(f"expected i/N with 0 <= i < N, got {value!r}", param_hint="--shard") from None
+    return index, count
+
+
+@click.command()
+@click.option("--seeds", type=SEED_RANGE, required=True, help="Seeds, e.g. 0-99.")
+@click.option("--presets", "preset_spec", required=True, help=PRESET_HELP + " Each runs as its own item.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Batch folder (resumable).")
+@click.option("--shard", default=None, help="Run only shard i/N (default: RANK/WORLD_SIZE under torchrun).")
+@click.option("--gif/--no-gif", default=False, show_default=True, help="Write GIFs for every item.")
+@_with_common
+def batch(seeds: list[int], preset_spec: str, out: Path, shard: str | None, gif: bool, ckpt: Path | None,
+          strength: float, psi: float, landmarks: str, mask: bool, steps: int, lr: float, device: str) -> None:
+    """Edit many seeds with several presets; re-running skips finished items.
+
+    \b
+    Example:
+      autodrag batch --seeds 0-99 --presets close_eyes,open_mouth --out runs/x
+      torchrun --nproc_per_node 2 -m autodrag.cli batch --seeds 0-99 --presets smile --out runs/y
+    """
+    _batch(seeds, _check_presets(preset_spec), out, ckpt, strength, psi, landmarks, mask, steps, lr, device,
+           _parse_shard(shard), "AutoDrag batch", gif)
+
+
+def run_preset_demo(seeds: list[int], out: Path, device: str) -> dict:
+    """Every preset on `seeds` of the bundled model, reported in out/index.html."""
+    return _batch(seeds, list(PRESETS), out, None, 1.0, 0.7, "auto", True, 300, 2e-3, device, None,
+                  "AutoDrag demo: every preset on the bundled model", gif=True)

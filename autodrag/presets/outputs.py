@@ -1,0 +1,85 @@
+"""Write an edit's results: result.json, before/after PNG, edited PNG, latent, GIF (all atomic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from autodrag.atomic import write_json_atomic
+from autodrag.drag.gif import save_gif
+from autodrag.drag.overlay import draw_drag
+from autodrag.images import save_png
+from autodrag.drag.coords import xy_to_rowcol
+from autodrag.latents import save_latent
+from autodrag.presets.edit import EditResult
+
+__all__ = ["write_edit", "result_record", "before_after"]
+
+LANDMARK_COLOR = (40, 220, 90)
+
+
+def _with_landmarks(image: np.ndarray, landmarks_xy: np.ndarray, scale: int) -> np.ndarray:
+    canvas = Image.fromarray(image)
+    draw = ImageDraw.Draw(canvas)
+    r = max(1.0, scale * 0.6)
+    for x, y in landmarks_xy:
+        cx, cy = (x + 0.5) * scale - 0.5, (y + 0.5) * scale - 0.5
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=LANDMARK_COLOR)
+    return np.asarray(canvas)
+
+
+def before_after(result: EditResult, scale: int | None = None) -> np.ndarray:
+    """Side by side: before (landmarks, handles, targets, mask) | after (re-detected landmarks, tracked handles)."""
+    h = result.image_before.shape[0]
+    scale = scale or max(1, 384 // h)
+    plan = result.plan
+    left = draw_drag(result.image_before, plan.handles_rc, plan.targets_rc, mask=plan.mask, scale=scale)
+    left = _with_landmarks(left, result.landmarks_before, scale)
+    after_handles = xy_to_rowcol(result.landmarks_after[plan.handle_rows])
+    right = draw_drag(result.image_after, after_handles, plan.targets_rc, scale=scale)
+    right = _with_landmarks(right, result.landmarks_after, scale)
+    gap = np.full((left.shape[0], 4 * scale, 3), 255, np.uint8)
+    return np.concatenate([left, gap, right], axis=1)
+
+
+def result_record(result: EditResult, **context: object) -> dict:
+    """The result.json content: context (preset, seed, checkpoint...) plus the edit's numbers."""
+    plan = result.plan
+    return {
+        **context,
+        "preset": ",".join(plan.presets),
+        "strength": plan.strength,
+        "steps": result.steps,
+        "stop_reason": result.stop_reason,
+        "seconds": round(result.seconds, 3),
+        "md_px": round(result.md_px, 4),
+        "success": result.success,
+        "landmarks_before": np.round(result.landmarks_before, 3).tolist(),
+        "landmarks_after": np.round(result.landmarks_after, 3).tolist(),
+        "handles": np.round(plan.handles_xy, 3).tolist(),
+        "targets": np.round(plan.targets_xy, 3).tolist(),
+        "handle_landmarks": [int(r) + 1 for r in plan.handle_rows],
+        "measures_before": {k: round(v, 5) for k, v in result.measures_before.items()},
+        "measures_after": {k: round(v, 5) for k, v in result.measures_after.items()},
+        "mask_fraction": round(float(plan.mask.mean()), 4),
+        "points_convention": "(x, y) pixels, pixel centres at integers; handle_landmarks are 1-based iBUG",
+    }
+
+
+def write_edit(out: Path, result: EditResult, gif: bool = True, **context: object) -> dict:
+    """Write every output of one edit into `out`; result.json last, so its presence means 'finished'."""
+    out.mkdir(parents=True, exist_ok=True)
+    save_png(out / "before_after.png", before_after(result))
+    save_png(out / "edited.png", result.image_after)
+    save_png(out / "before.png", result.image_before)
+    save_latent(out / "latent.npz", ws=result.latent, **{k: v for k, v in context.items() if k in ("seed",)})
+    if gif and len(result.frames) > 1:
+        save_gif(out / "edit.gif", result.frames)
+        overlays = [draw_drag(f, xy_to_rowcol(p), result.plan.targets_rc, scale=2)
+                    for f, p in zip(result.frames, result.tracked_xy)]
+        save_gif(out / "edit_overlay.gif", overlays)
+    record = result_record(result, **context)
+    write_json_atomic(out / "result.json", record)
+    return record

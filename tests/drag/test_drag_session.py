@@ -1,0 +1,216 @@
+"""`DragSession`: the outcome of a drag, its stopping rules, history, latent spaces and bad input."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from autodrag.drag import DragConfig, DragInputError, DragSession, DragStateError, sample_features
+
+FAST = DragConfig(r1=8, r2=16, lr=5e-3)  # radii scaled to 64 px: r1 = 1 px, r2 = 2 px
+
+
+def test_drag_moves_the_handle_to_the_target_and_carries_its_feature(G64, ws64):
+    """Outcome: the tracked handle reaches the target, and the feature there is f_i, not what was there."""
+    session = DragSession(G64, ws64, DragConfig(r1=16, r2=24, lr=5e-3, max_steps=40))
+    handle, target = [30.0, 24.0], [30.0, 34.0]
+    rows, cols = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    pixels = torch.stack([rows, cols], dim=-1)  # [64, 64, 2]
+    with torch.no_grad():
+        f0 = session._features(session.latent)
+    f_i = sample_features(f0, torch.tensor(handle), session.window)
+    session.start_drag([handle], [target])
+    results = list(session.run())
+    summary = session.last_summary
+    assert results[-1].done and summary.reason == "converged" and summary.distances[0] <= 1  # from 10 px
+    assert [r.step for r in results] == list(range(1, len(results) + 1))
+    assert all(np.isfinite(r.loss) for r in results if r.loss is not None)
+    with torch.no_grad():
+        f_end = session._features(session.latent)
+    gap = (sample_features(f_end, pixels, session.window) - f_i).abs().mean(dim=-1)  # [64, 64] |F'(q) - f_i|
+    row, col = summary.points[0].astype(int)
+    assert gap[row, col] < 0.5 * gap.median()  # f_i now sits at the new handle...
+    assert gap[row, col] < 0.6 * gap[30, 24]  # ...and no longer at the old one
+
+
+def test_each_step_runs_synthesis_only_up_to_the_feature_map(G64, ws64, monkeypatch):
+    calls = []
+    original = G64.synthesis.forward_features
+
+    def spy(ws, stop_at=None, **kwargs):
+        calls.append(stop_at)
+        return original(ws, stop_at=stop_at, **kwargs)
+
+    monkeypatch.setattr(G64.synthesis, "forward_features", spy)
+    session = DragSession(G64, ws64, FAST)
+    session.start_drag([[20, 20]], [[20, 30]])
+    for _ in range(3):
+        session.step()
+    assert calls == [G64.synthesis.drag_feature_index] * 4  # F0 + 3 steps, never the whole generator
+    assert all(p.grad is None and not p.requires_grad for p in G64.parameters())
+    assert session.render().shape == (1, 3, 64, 64)
+
+
+def test_w_plus_rows_and_w_mode(G64, ws64):
+    plus = DragSession(G64, ws64, DragConfig(w_plus_rows=3, lr=1e-2))
+    plus.start_drag([[20, 20]], [[20, 30]])
+    plus.step()
+    plus.config = DragConfig(w_plus=False)  # a new config applies to the next drag, not this one
+    plus.step()
+    change = (plus.latent - ws64).abs().sum(dim=1)
+    assert (change[:3] > 0).all() and (change[3:] == 0).all()
+
+    single = DragSession(G64, ws64, DragConfig(w_plus=False, lr=1e-2))
+    single.start_drag([[20, 20]], [[20, 30]])
+    single.step(), single.step()
+    delta = single.latent - ws64
+    assert delta.abs().sum() > 0 and torch.allclose(delta, delta[:1].expand_as(delta))
+    DragSession(G64, ws64[0], FAST)  # a single w is broadcast to all rows
+
+
+def test_undo_redo_history(G64, ws64):
+    session = DragSession(G64, ws64, FAST)
+    assert not session.can_undo and session.undo() is False
+    session.start_drag([[20, 20]], [[20, 30]])
+    list(session.run(max_steps=3))
+    first = session.latent
+    assert session.last_summary.reason == "max_steps" and session.can_undo
+    session.start_drag(session.points, [[40, 40]])
+    list(session.run(max_steps=2))
+    second = session.latent
+    assert session.undo() and torch.equal(session.latent, first)
+    assert session.undo() and torch.equal(session.latent, ws64)
+    assert session.points.tolist() == [[20, 20]]  # the handles as placed before the first drag
+    assert not session.undo()
+    assert session.redo() and session.redo() and torch.equal(session.latent, second)
+    assert not session.redo()
+    session.undo()
+    session.start_drag([[10, 10]], [[12, 10]])
+    list(session.run(max_steps=1))
+    assert not session.can_redo  # a new drag drops the redo branch
+
+
+def test_converged_drag_stops_at_once_and_keeps_history(G64, ws64):
+    session = DragSession(G64, ws64, FAST)
+    session.start_drag([[20, 20]], [[20, 20.5]])  # within the stop distance already
+    results = list(session.run())
+    assert len(results) == 1 and results[0].reason == "converged" and results[0].loss is None
+    assert torch.equal(session.latent, ws64) and not session.can_undo
+
+
+def test_stop_from_another_thread(G64, ws64):
+    session = DragSession(G64, ws64, FAST)
+    session.start_drag([[20, 20]], [[20, 40]])
+    seen = []
+    for result in session.run(max_steps=50):
+        seen.append(result)
+        if result.step == 2:
+            threading.Thread(target=session.stop).start()
+            threading.Event().wait(0.05)
+    assert len(seen) <= 3 and session.last_summary.reason == "stopped" and not session.dragging
+    assert session.can_undo
+
+
+def test_nan_stops_and_restores_the_last_good_latent(G64, ws64, monkeypatch):
+    session = DragSession(G64, ws64, FAST)
+    session.start_drag([[20, 20]], [[20, 40]])
+    session.step()
+    good = session.latent
+    session.step()  # its update will turn out to produce NaN features
+    original = G64.synthesis.forward_features
+    poisoned = lambda ws, **kw: original(ws * float("nan"), **kw)
+    monkeypatch.setattr(G64.synthesis, "forward_features", poisoned)
+    result = session.step()
+    assert result.done and result.reason == "nan"
+    monkeypatch.setattr(G64.synthesis, "forward_features", original)
+    summary = session.finish()
+    assert summary.reason == "nan" and "kept the last good latent" in summary.message
+    assert torch.equal(session.latent, good)  # step 2 started from it with finite features: the last good one
+
+
+def test_nan_in_the_loss_is_a_clean_stop(G64, ws64, monkeypatch):
+    import autodrag.drag.session as session_module
+
+    session = DragSession(G64, ws64, FAST)
+    session.start_drag([[20, 20]], [[20, 40]])
+    session.step()
+    good = session.latent
+    monkeypatch.setattr(session_module, "motion_loss", lambda *args: torch.tensor(float("nan")))
+    results = list(session.run(max_steps=10))
+    assert len(results) == 1 and results[0].reason == "nan" and "loss" in session.last_summary.message
+    assert torch.equal(session.latent, good)
+
+
+def test_nan_in_the_latent_is_a_clean_stop(G64, ws64):
+    session = DragSession(G64, ws64, DragConfig(lr=3e37, r1=8, r2=16))  # the second Adam step overflows w
+    session.start_drag([[20, 20]], [[20, 40]])
+    results = list(session.run(max_steps=10))
+    assert results[-1].reason == "nan" and "latent" in session.last_summary.message
+    assert torch.isfinite(session.latent).all()
+
+
+@pytest.mark.parametrize("handles,targets,mask,message", [
+    ([[70, 10]], [[10, 10]], None, r"handles\[0\] = \(70, 10\) is outside the 64x64 image"),
+    ([[10, 10]], [[10, -1]], None, r"targets\[0\] = \(10, -1\) is outside"),
+    ([[10, 10]], [[10, 10]], None, "target 0 equals its handle"),
+    ([], [], None, "no handle points"),
+    ([[10, 10], [20, 20]], [[15, 15]], None, "2 handles but 1 targets"),
+    ([[10, float("nan")]], [[15, 15]], None, "NaN"),
+    ([[10, 10]], [[15, 15]], np.ones((32, 64)), "mask is 32x64, the image is 64x64"),
+    ([[10, 10]], [[15, 15]], np.full((64, 64), 0.5), "mask must be binary"),
+    ([[10, 10]], [[15, 15]], np.zeros((64, 64)), "no pixel as movable"),
+])
+def test_bad_input_is_a_clear_error(G64, ws64, handles, targets, mask, message):
+    session = DragSession(G64, ws64, FAST)
+    with pytest.raises(DragInputError, match=message):
+        session.start_drag(handles, targets, mask=mask)
+    assert not session.dragging
+
+
+def test_bad_latent_config_and_call_order(G64, ws64):
+    with pytest.raises(DragInputError, match="NaN"):
+        DragSession(G64, torch.full_like(ws64, float("nan")))
+    with pytest.raises(DragInputError, match="shape"):
+        DragSession(G64, ws64[:3])
+    with pytest.raises(DragInputError, match="w_plus_rows"):
+        DragSession(G64, ws64, DragConfig(w_plus_rows=99))
+    with pytest.raises(DragInputError, match="tracking"):
+        DragConfig(tracking="cosine")
+    session = DragSession(G64, ws64, FAST)
+    with pytest.raises(DragStateError, match="start_drag"):
+        session.step()
+    session.start_drag([[20, 20]], [[20, 30]])
+    with pytest.raises(DragStateError):
+        session.undo()
+    with pytest.raises(DragStateError):
+        session.start_drag([[20, 20]], [[20, 30]])
+
+
+def test_mask_keeps_the_fixed_region(G64, ws64):
+    """With most of the image fixed, the fixed region's features change less than without a mask."""
+    movable = np.zeros((64, 64), dtype=bool)
+    movable[14:46, 10:50] = True
+    changes = []
+    for mask in (None, movable):
+        session = DragSession(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, mask_weight=200))
+        with torch.no_grad():
+            f0 = session._features(session.latent)
+        session.start_drag([[30, 24]], [[30, 34]], mask=mask)
+        list(session.run(max_steps=6))
+        with torch.no_grad():
+            f = session._features(session.latent)
+        changes.append((f - f0).abs()[..., :12, :].mean().item())  # top rows: fixed under the mask
+    assert changes[1] < 0.7 * changes[0], changes
+
+
+def test_scaled_parameters():
+    scales = DragConfig().scaled(512, 5)
+    assert (scales.r1, scales.r2, scales.mask_weight, scales.stop_distance) == (3, 12, 20, 1)
+    scales = DragConfig().scaled(1024, 6)
+    assert (scales.r1, scales.r2, scales.mask_weight, scales.stop_distance) == (6, 24, 40, 4)
+    scales = DragConfig().scaled(64, 1)
+    assert scales.r2 == 2 and scales.stop_distance == 0.75  # 1.5 rounds to 2; the floor of the pixel grid
+    assert DragConfig().scaled(16, 1).r2 == 1  # never less than a 1-pixel search

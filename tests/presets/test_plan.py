@@ -1,0 +1,153 @@
+"""Presets turn landmarks into handles/targets that, applied to the landmarks, make the expression."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from autodrag.landmarks import measures
+from autodrag.drag.coords import rowcol_to_xy, xy_to_rowcol
+from autodrag.presets import PRESETS, PresetError, plan_edit
+from autodrag.presets.registry import rows
+from autodrag.toyfaces.params import FaceParams
+from autodrag.toyfaces.render import RenderConfig, render_face
+
+RES = 128
+
+
+def _face(**params) -> np.ndarray:
+    """Exact landmarks of a rendered toy face, (x, y)."""
+    base = FaceParams(eye_open_left=0.7, eye_open_right=0.7, mouth_open=0.6, jaw_width=0.6, rotation=0.0)
+    return render_face(replace(base, **params), RenderConfig(resolution=RES, supersample=1)).landmarks
+
+
+def _applied(plan) -> np.ndarray:
+    """The landmarks with every handle moved onto its target (what a perfect drag would give)."""
+    lm = plan.landmarks_xy.copy()
+    np.testing.assert_allclose(lm[plan.handle_rows], plan.handles_xy)  # each handle is its landmark
+    lm[plan.handle_rows] = plan.targets_xy
+    return lm
+
+
+def test_xy_rowcol_swap_is_one_tested_function():
+    xy = np.array([[10.5, 3.0], [0.0, 127.0]])
+    np.testing.assert_array_equal(xy_to_rowcol(xy), [[3.0, 10.5], [127.0, 0.0]])
+    np.testing.assert_array_equal(rowcol_to_xy(xy_to_rowcol(xy)), xy)
+    with pytest.raises(ValueError):
+        xy_to_rowcol(np.zeros((3, 3)))
+
+
+def test_close_eyes_meets_at_midpoints():
+    lm = _face()
+    plan = plan_edit(lm, "close_eyes", 1.0, (RES, RES))
+    assert len(plan.handles_xy) == 8
+    after = _applied(plan)
+    for side in ("left", "right"):
+        assert measures.eye_aspect_ratio(lm, side) > 0.2
+        assert measures.eye_aspect_ratio(after, side) < 1e-6
+    np.testing.assert_allclose(plan.targets_xy[0], (lm[37] + lm[41]) / 2, atol=1e-5)  # 38 and 42 meet midway
+
+
+def test_widen_eyes_grows_the_opening_by_strength():
+    lm = _face()
+    after = _applied(plan_edit(lm, "widen_eyes", 0.5, (RES, RES)))
+    for side in ("left", "right"):
+        assert measures.eye_aspect_ratio(after, side) == pytest.approx(1.5 * measures.eye_aspect_ratio(lm, side),
+                                                                        rel=1e-4)
+    # 38 moves away from 42 along the ray 38 -> 42
+    plan = plan_edit(lm, "widen_eyes", 0.5, (RES, RES))
+    ray = lm[41] - lm[37]
+    assert np.dot(plan.targets_xy[0] - lm[37], ray) < 0
+
+
+def test_close_and_open_mouth():
+    lm = _face(mouth_open=0.8)
+    closed = _applied(plan_edit(lm, "close_mouth", 1.0, (RES, RES)))
+    assert measures.inner_mouth_gap(lm) > 0.1 and measures.inner_mouth_gap(closed) < 1e-6
+    shut = _face(mouth_open=0.0)
+    opened = _applied(plan_edit(shut, "open_mouth", 1.0, (RES, RES)))
+    gap_px = np.linalg.norm(opened[62] - opened[66])
+    assert gap_px >= 0.6 * np.linalg.norm(shut[51] - shut[57])
+    np.testing.assert_allclose(opened[62], shut[51], atol=1e-4)  # 63 -> 52
+    np.testing.assert_allclose(opened[66], shut[57], atol=1e-4)  # 67 -> 58
+    # neighbours 62/64 move part of the way, corners 61/65 stay
+    moved = np.linalg.norm(opened - shut, axis=1)
+    assert 0 < moved[61] < moved[62] and 0 < moved[63] < moved[62] and moved[60] == moved[64] == 0
+
+
+def test_slim_face_narrows_the_jaw_by_eight_percent():
+    lm = _face()
+    after = _applied(plan_edit(lm, "slim_face", 1.0, (RES, RES)))
+    for a, b in [(2, 16), (3, 15), (4, 14), (5, 13)]:
+        before_d = np.linalg.norm(lm[a - 1] - lm[b - 1])
+        after_d = np.linalg.norm(after[a - 1] - after[b - 1])
+        assert after_d == pytest.approx(before_d - 0.08 * np.linalg.norm(lm[15] - lm[1]), rel=1e-4)
+    assert measures.jaw_width(after) < 0.95 * measures.jaw_width(lm)
+
+
+def test_smile_and_brows_move_up():
+    lm = _face()
+    smile = plan_edit(lm, "smile", 1.0, (RES, RES))
+    assert np.all(smile.targets_xy[:, 1] < smile.handles_xy[:, 1])  # up = smaller y
+    assert smile.targets_xy[0, 0] < smile.handles_xy[0, 0] and smile.targets_xy[1, 0] > smile.handles_xy[1, 0]
+    brows = plan_edit(lm, "raise_brows", 1.0, (RES, RES))
+    assert np.all(brows.targets_xy[:, 1] < brows.handles_xy[:, 1])
+
+
+def test_mirror_symmetry():
+    """A mirrored face gives the mirrored plan (presets treat both sides alike)."""
+    from autodrag.landmarks.base import IBUG68_MIRROR
+
+    lm = _face()
+    mirrored = lm[IBUG68_MIRROR].copy()
+    mirrored[:, 0] = RES - 1 - mirrored[:, 0]
+    for name in PRESETS:
+        a = plan_edit(lm, name, 1.0, (RES, RES))
+        b = plan_edit(mirrored, name, 1.0, (RES, RES))
+        np.testing.assert_allclose(a.mask, b.mask[:, ::-1])
+        moved_a = np.sort(np.linalg.norm(a.targets_xy - a.handles_xy, axis=1))
+        moved_b = np.sort(np.linalg.norm(b.targets_xy - b.handles_xy, axis=1))
+        np.testing.assert_allclose(moved_a, moved_b, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_mask_covers_the_moves_and_little_else(name):
+    lm = _face()
+    plan = plan_edit(lm, name, 1.0, (RES, RES))
+    for x, y in np.concatenate([plan.handles_xy, plan.targets_xy]):
+        assert plan.mask[int(round(y)), int(round(x))]
+    assert plan.mask.mean() < 0.3
+    assert plan_edit(lm, name, 1.0, (RES, RES), mask=False).mask.all()
+    np.testing.assert_array_equal(plan.handles_rc, plan.handles_xy[:, ::-1])
+
+
+def test_presets_combine():
+    lm = _face()
+    both = plan_edit(lm, "close_eyes,smile", 1.0, (RES, RES))
+    assert both.presets == ["close_eyes", "smile"] and len(both.handles_xy) == 10
+    eyes = plan_edit(lm, "close_eyes", 1.0, (RES, RES))
+    assert (both.mask >= eyes.mask).all() and both.mask.sum() > eyes.mask.sum()
+
+
+@pytest.mark.parametrize("presets,strength,landmarks,message", [
+    ("frown", 1.0, None, "unknown preset 'frown'; known: close_eyes"),
+    ("close_eyes", 1.6, None, r"strength must be in \[0.0, 1.5\]"),
+    ("close_eyes", -0.1, None, "strength must be in"),
+    ("close_eyes", 1.0, "outside", "landmarks outside the 128x128 image: points 1"),
+    ("close_eyes", 1.0, "nan", "NaN"),
+    ("", 1.0, None, "no preset given"),
+])
+def test_bad_input(presets, strength, landmarks, message):
+    lm = _face()
+    if landmarks == "outside":
+        lm[0] = [-10, 5]
+    if landmarks == "nan":
+        lm[3] = np.nan
+    with pytest.raises(PresetError, match=message):
+        plan_edit(lm, presets, strength, (RES, RES))
+
+
+def test_rows_helper():
+    assert rows(1, 38, 68) == [0, 37, 67]
