@@ -193,6 +193,17 @@ def _draw_frame(ctrl: Controller, fields: TextFields, view: ImageView, width: in
     imgui.end()
 
 
+def _frame_stats(frame_ms: list[tuple[float, bool]]) -> dict:
+    """Frame-time statistics over all frames and over the frames drawn while a drag was running."""
+    out = {}
+    for name, values in (("all", [ms for ms, _ in frame_ms]), ("dragging", [ms for ms, busy in frame_ms if busy])):
+        if values:
+            ms = np.array(values)
+            out[name] = {"frames": len(ms), "median_ms": float(np.median(ms)),
+                         "p95_ms": float(np.percentile(ms, 95)), "max_ms": float(ms.max())}
+    return out
+
+
 def run_app(options: AppOptions) -> int:
     """Open the window and run until it is closed (or the test hooks end it). Returns an exit code."""
     ctrl = Controller(device=options.device, capture_dir=options.capture_dir)
@@ -232,7 +243,7 @@ def run_app(options: AppOptions) -> int:
                 glfw.swap_buffers(window)
                 break
             glfw.swap_buffers(window)
-            frame_ms.append((time.perf_counter() - started) * 1000)
+            frame_ms.append(((time.perf_counter() - started) * 1000, ctrl.busy))
             spare = 1 / options.max_fps - (time.perf_counter() - started)
             if spare > 0:
                 time.sleep(spare)
@@ -243,10 +254,7 @@ def run_app(options: AppOptions) -> int:
         if options.log:
             options.log.write_text("".join(json.dumps({"kind": k, "text": t}) + "\n" for k, t in ctrl.log))
         if options.stats and frame_ms:
-            ms = np.array(frame_ms)
-            options.stats.write_text(json.dumps({"frames": len(ms), "median_ms": float(np.median(ms)),
-                                                 "p95_ms": float(np.percentile(ms, 95)),
-                                                 "max_ms": float(ms.max())}))
+            options.stats.write_text(json.dumps(_frame_stats(frame_ms)))
         renderer.shutdown()
         glfw.terminate()
     return 0

@@ -273,13 +273,13 @@ class Controller:
         if n == 0:
             raise ValueError("place a handle and a target first (click the image twice)")
         self.session.config = self.drag_config
-        self.session.start_drag(np.array(self.view.handles[:n]), np.array(self.view.targets[:n]),
-                                mask=None if self.mask is None else self.mask.astype(np.float32))
         self.view.handles, self.view.targets = self.view.handles[:n], self.view.targets[:n]
         self._drag_id += 1
         self.step = 0
         self.last_frames = [self.image.copy()]
-        self._worker = DragWorker(self.session, self._drag_id, self.drag_config.max_steps)
+        mask = None if self.mask is None else self.mask.astype(np.float32)
+        self._worker = DragWorker(self.session, self._drag_id, np.array(self.view.handles), np.array(self.view.targets),
+                                  mask, self.drag_config.max_steps)
         self._worker.start()
         self._record(f"drag started ({n} points)")
 

@@ -30,11 +30,13 @@ class Progress:
 
 
 class DragWorker:
-    """Owns one thread that runs `session.run()`; the GUI reads `Progress` from `messages`."""
+    """Owns one thread that starts the drag and runs `session.run()`; the GUI reads `Progress` from `messages`."""
 
-    def __init__(self, session: DragSession, drag_id: int, max_steps: int, render_every_s: float = 0.25) -> None:
+    def __init__(self, session: DragSession, drag_id: int, handles: np.ndarray, targets: np.ndarray,
+                 mask: np.ndarray | None, max_steps: int, render_every_s: float = 0.25) -> None:
         self.messages: queue.Queue[Progress] = queue.Queue()
         self._session, self._id = session, drag_id
+        self._drag_args = (handles, targets, mask)
         self._max_steps, self._render_every_s = max_steps, render_every_s
         self._thread = threading.Thread(target=self._run, name=f"drag-{drag_id}", daemon=True)
 
@@ -53,8 +55,9 @@ class DragWorker:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        last_render = 0.0
+        last_render = time.monotonic()
         try:
+            self._session.start_drag(*self._drag_args)  # reference features: off the GUI thread
             for result in self._session.run(self._max_steps):
                 image = None
                 if time.monotonic() - last_render >= self._render_every_s:

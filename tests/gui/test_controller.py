@@ -104,3 +104,16 @@ def test_seed_psi_and_latent_round_trip(ctrl, tmp_path):
     ctrl.set_latent(seed=0)
     ctrl.load_latent(tmp_path / "w.npz")
     np.testing.assert_array_equal(ctrl.image, seed5)
+
+
+def test_bad_drag_input_from_the_worker_reaches_the_status_line(ctrl):
+    ctrl.click_image(10, 10)
+    ctrl.click_image(10, 10)  # target equal to its handle
+    ctrl.start()
+    assert ctrl.wait_idle(60)
+    assert "drag failed" in ctrl.status and "equals its handle" in ctrl.status
+    ctrl.reset_points()
+    ctrl.click_image(10, 10)
+    ctrl.click_image(10, 20)
+    ctrl.start()  # the session is still usable
+    assert ctrl.wait_idle(60) and "drag " in ctrl.status and "failed" not in ctrl.status
