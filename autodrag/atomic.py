@@ -5,17 +5,26 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Callable
 
-__all__ = ["write_bytes_atomic", "write_text_atomic", "write_json_atomic"]
+__all__ = ["write_atomic", "write_bytes_atomic", "write_text_atomic", "write_json_atomic", "torch_save_atomic"]
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """Call `write(tmp)` on a temp file beside `path`, then rename it over `path` (removed on failure)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
@@ -24,3 +33,10 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
 
 def write_json_atomic(path: str | os.PathLike, data: object) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def torch_save_atomic(obj: object, path: str | os.PathLike) -> Path:
+    """`torch.save` that never leaves a truncated file: a killed run keeps the previous checkpoint."""
+    import torch
+
+    return write_atomic(path, lambda tmp: torch.save(obj, tmp))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-__all__ = ["to_uint8", "save_png"]
+from autodrag.atomic import write_atomic
+
+__all__ = ["to_uint8", "save_png", "save_gif"]
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
@@ -32,3 +35,22 @@ def save_png(path: str | os.PathLike, array: np.ndarray) -> Path:
     Image.fromarray(array).save(tmp, format="PNG")
     os.replace(tmp, path)
     return path
+
+
+def save_gif(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image], frame_ms: int = 80,
+             hold_last_ms: int | None = 800, bounce: bool = False) -> Path:
+    """Write frames (uint8 [H, W, 3] arrays or PIL images, all one size) as a looping GIF, atomically.
+
+    Args:
+        hold_last_ms: how long the last frame stays (None = frame_ms).
+        bounce: play forwards then backwards (for interpolation strips).
+    """
+    if not frames:
+        raise ValueError("save_gif needs at least one frame")
+    images = [f.convert("RGB") if isinstance(f, Image.Image) else Image.fromarray(np.asarray(f, dtype=np.uint8))
+              for f in frames]
+    if bounce and len(images) > 2:
+        images += images[-2:0:-1]
+    durations = [frame_ms] * (len(images) - 1) + [frame_ms if hold_last_ms is None else hold_last_ms]
+    return write_atomic(path, lambda tmp: images[0].save(tmp, format="GIF", save_all=True,
+                                                         append_images=images[1:], duration=durations, loop=0))

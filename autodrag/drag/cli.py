@@ -17,7 +17,7 @@ from tqdm import tqdm
 from autodrag.cli_types import device_option, resolve_device
 from autodrag.drag.config import TRACKING_METRICS, DragConfig
 from autodrag.drag.errors import DragInputError
-from autodrag.drag.gif import save_gif
+from autodrag.images import save_gif
 from autodrag.drag.overlay import draw_drag
 from autodrag.drag.session import DragSession, StepResult
 from autodrag.images import save_png, to_uint8

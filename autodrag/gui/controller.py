@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from autodrag.drag import DragConfig, DragSession
-from autodrag.drag.gif import save_gif
+from autodrag.images import save_gif
 from autodrag.gui.worker import DragWorker, Progress
 from autodrag.images import save_png, to_uint8
 from autodrag.landmarks.select import detector_for

@@ -24,7 +24,7 @@ from autodrag.pix2pix.export import export_torchscript
 from autodrag.pix2pix.fonts import missing_glyphs, render_names, render_text, resolve_font
 from autodrag.pix2pix.images import JitterConfig
 from autodrag.pix2pix.infer import Predictor, evaluate_split, load_generator, predict_folder
-from autodrag.pix2pix.interpolate import interpolate_styles, save_gif, save_strip
+from autodrag.pix2pix.interpolate import interpolate_styles, save_strip
 from autodrag.pix2pix.losses import discriminator_loss, generator_adversarial_loss, gradient_penalty
 from autodrag.pix2pix.metrics import image_metrics
 from autodrag.pix2pix.multistyle import (
@@ -88,7 +88,6 @@ __all__ = [
     "render_names",
     "render_text",
     "resolve_font",
-    "save_gif",
     "save_options",
     "save_strip",
     "train_multistyle",

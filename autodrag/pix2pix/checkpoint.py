@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from autodrag.atomic import torch_save_atomic
 from autodrag.pix2pix.errors import CheckpointError
 
 __all__ = ["LATEST", "capture_rng", "find_checkpoint", "load_checkpoint", "restore_rng", "save_atomic"]
@@ -23,15 +24,7 @@ def save_atomic(payload: dict[str, Any], path: str | Path) -> Path:
 
     A run killed mid-write leaves the previous checkpoint intact, never a truncated one.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return torch_save_atomic(payload, path)
 
 
 def find_checkpoint(path: str | Path) -> Path:

@@ -634,7 +634,8 @@ def interpolate(
       autodrag pix2pix interpolate --checkpoint runs/styles --input data/styles/A/0003.png \\
           --style-a DejaVuSerif-Italic --style-b 2 --steps 10 --out strip.png --gif strip.gif
     """
-    from autodrag.pix2pix.interpolate import interpolate_styles, save_gif, save_strip, style_index
+    from autodrag.images import save_gif
+    from autodrag.pix2pix.interpolate import interpolate_styles, save_strip, style_index
     from autodrag.pix2pix.multistyle_train import load_multistyle
 
     net, cfg = load_multistyle(checkpoint)
@@ -642,4 +643,4 @@ def interpolate(
     images = interpolate_styles(net, source, a, b, steps, cfg.model.in_channels)
     click.echo(f"wrote {save_strip(images, out)}")
     if gif is not None:
-        click.echo(f"wrote {save_gif(images, gif)}")
+        click.echo(f"wrote {save_gif(gif, images, frame_ms=120, hold_last_ms=None, bounce=True)}")

@@ -15,7 +15,7 @@ from PIL import Image
 from autodrag.pix2pix.images import load_image, to_pil, to_tensor
 from autodrag.pix2pix.multistyle import StyleUnet
 
-__all__ = ["interpolate_styles", "save_gif", "save_strip", "style_index"]
+__all__ = ["interpolate_styles", "save_strip", "style_index"]
 
 
 def style_index(style: str | int, style_names: Sequence[str]) -> int:
@@ -81,17 +81,4 @@ def save_strip(images: Sequence[Image.Image], path: str | Path, gap: int = 2) ->
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     strip.save(path)
-    return path
-
-
-def save_gif(
-    images: Sequence[Image.Image], path: str | Path, frame_ms: int = 120, bounce: bool = True
-) -> Path:
-    """Save the images as a looping GIF (forwards then back when ``bounce``)."""
-    frames = [im.convert("RGB") for im in images]
-    if bounce and len(frames) > 2:
-        frames += frames[-2:0:-1]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
     return path

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from autodrag.atomic import write_json_atomic
-from autodrag.drag.gif import save_gif
+from autodrag.images import save_gif
 from autodrag.drag.overlay import draw_drag
 from autodrag.images import save_png
 from autodrag.drag.coords import xy_to_rowcol

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from autodrag.atomic import torch_save_atomic
 from autodrag.images import save_png
 from autodrag.latents import z_from_seed
 from autodrag.networks import build_generator, save_generator
@@ -141,11 +141,9 @@ def _new_state(cfg: GeneratorTrainConfig) -> _TrainState:
 
 
 def _save_state(path: Path, state: _TrainState, cfg: GeneratorTrainConfig) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"config": asdict(cfg), "G": state.G.state_dict(), "G_ema": state.G_ema.state_dict(),
-                "opt": state.opt.state_dict(), "step": state.step, "seconds": state.seconds,
-                "losses": state.losses}, tmp)
-    os.replace(tmp, path)
+    torch_save_atomic({"config": asdict(cfg), "G": state.G.state_dict(), "G_ema": state.G_ema.state_dict(),
+                       "opt": state.opt.state_dict(), "step": state.step, "seconds": state.seconds,
+                       "losses": state.losses}, path)
 
 
 def _load_state(path: Path) -> tuple[_TrainState, GeneratorTrainConfig]:

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import autodrag.drag
-from autodrag.drag.gif import save_gif
+from autodrag.images import save_gif
 from autodrag.drag.overlay import HANDLE_COLOR, TARGET_COLOR, draw_drag
 
 

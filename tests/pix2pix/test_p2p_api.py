@@ -15,7 +15,7 @@ EXPECTED = {
     "build_discriminator", "build_generator", "combine_folders", "constant_loss", "discriminator_loss", "evaluate_split",
     "export_torchscript", "generator_adversarial_loss", "gradient_penalty", "image_metrics", "interpolate_styles",
     "load_generator", "load_multistyle", "load_options", "make_demo_dataset", "make_font_styles_dataset",
-    "missing_glyphs", "open_dataset", "predict_folder", "render_names", "render_text", "resolve_font", "save_gif",
+    "missing_glyphs", "open_dataset", "predict_folder", "render_names", "render_text", "resolve_font",
     "save_options", "save_strip", "train_multistyle", "train_pix2pix",
 }  # fmt: skip
 

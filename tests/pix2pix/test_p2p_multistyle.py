@@ -17,7 +17,8 @@ from autodrag.pix2pix.checkpoint import load_checkpoint
 from autodrag.pix2pix.demo import scriptify
 from autodrag.pix2pix.fonts import available_fonts, render_text
 from autodrag.pix2pix.images import load_image, to_pil, to_tensor
-from autodrag.pix2pix.interpolate import interpolate_styles, save_gif, save_strip, style_index
+from autodrag.images import save_gif
+from autodrag.pix2pix.interpolate import interpolate_styles, save_strip, style_index
 from autodrag.pix2pix.multistyle import (
     MultiStyleConfig,
     StyleDiscriminator,
@@ -174,7 +175,7 @@ def test_interpolation_strip_and_gif(pretrained: Path, tmp_path: Path) -> None:
     assert np.array_equal(np.asarray(frames[-1]), np.asarray(end))  # the last frame is the pure style
     strip = Image.open(save_strip(frames, tmp_path / "strip.png"))
     assert strip.size == (5 * 32 + 4 * 2, 32)
-    gif = Image.open(save_gif(frames, tmp_path / "strip.gif"))
+    gif = Image.open(save_gif(tmp_path / "strip.gif", frames, frame_ms=120, hold_last_ms=None, bounce=True))
     assert gif.n_frames == 8  # there and back
     with pytest.raises(ValueError, match="unknown style 'cursive'; known: 0=back, 1=slant"):
         style_index("cursive", cfg.style_names)
