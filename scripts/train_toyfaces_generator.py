@@ -13,9 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autodrag.networks import load_generator
-from autodrag.toyfaces.train_generator import (GeneratorTrainConfig, evaluate_psnr, export_generator,
-                                                train_generator)
+from autodrag.toyfaces.train_generator import GeneratorTrainConfig, export_with_metrics, train_generator
 
 
 def main() -> None:
@@ -32,14 +30,8 @@ def main() -> None:
         cfg = GeneratorTrainConfig(total_steps=args.total_steps, batch=args.batch)
         train_generator(args.run, cfg, minutes=args.minutes, threads=args.threads)
     if args.export:
-        state = args.run / "state.pt"
-        tmp = args.export.with_name(args.export.stem + ".eval.safetensors")
-        export_generator(state, tmp)
-        psnr = evaluate_psnr(load_generator(tmp))
-        tmp.unlink()
-        tmp.with_suffix(".json").unlink()
-        out = export_generator(state, args.export, metrics={"psnr_db_256_heldout": round(psnr, 2)}, argv=sys.argv[1:])
-        print(f"exported {out}: held-out PSNR {psnr:.2f} dB")
+        psnr = export_with_metrics(args.run / "state.pt", args.export, argv=sys.argv[1:])
+        print(f"exported {args.export}: held-out PSNR {psnr:.2f} dB")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from autodrag.toyfaces.params import Z_DIM
 from autodrag.toyfaces.render import RenderConfig, render_z
 
 __all__ = ["GeneratorTrainConfig", "generator_kwargs", "reconstruction_loss", "train_generator",
-           "evaluate_psnr", "export_generator", "HELD_OUT_SEED_BASE"]
+           "evaluate_psnr", "export_generator", "export_with_metrics", "HELD_OUT_SEED_BASE"]
 
 HELD_OUT_SEED_BASE = 1_000_000  # seeds >= this are never trained on (training z come from a separate RNG)
 
@@ -204,8 +204,10 @@ def export_generator(state_path: Path, out: Path, metrics: dict | None = None, a
 
 
 def train_generator(run_dir: Path, cfg: GeneratorTrainConfig | None = None, minutes: float | None = None,
-                    threads: int = 2) -> Path:
-    """Train (or resume) in `run_dir` until `cfg.total_steps` or `minutes` of wall time; returns the state file.
+                    threads: int = 2, steps: int | None = None) -> Path:
+    """Train (or resume) in `run_dir` until `cfg.total_steps`, `minutes` of wall time or `steps` more steps.
+
+    Returns the state file.
 
     A state file already in `run_dir` is resumed and its config wins over `cfg`.
     """
@@ -221,13 +223,14 @@ def train_generator(run_dir: Path, cfg: GeneratorTrainConfig | None = None, minu
     loader = torch.utils.data.DataLoader(_RenderedFaces(cfg, state.step), batch_size=None, num_workers=1,
                                          prefetch_factor=4, persistent_workers=False)
     deadline = time.monotonic() + 60 * minutes if minutes else math.inf
+    stop_step = cfg.total_steps if steps is None else min(cfg.total_steps, state.step + steps)
     last_save = time.monotonic()
     ema_params = dict(state.G_ema.named_parameters())
     ema_buffers = dict(state.G_ema.named_buffers())
     bar = tqdm(total=cfg.total_steps, initial=state.step, desc="toyfaces G", unit="step")
     running = None
     for batch in loader:
-        if state.step >= cfg.total_steps or time.monotonic() > deadline:
+        if state.step >= stop_step or time.monotonic() > deadline:
             break
         started = time.monotonic()
         for group in state.opt.param_groups:
@@ -259,3 +262,11 @@ def train_generator(run_dir: Path, cfg: GeneratorTrainConfig | None = None, minu
     _save_state(state_path, state, cfg)
     save_png(run_dir / "samples_latest.png", _sample_grid(state.G_ema, cfg))
     return state_path
+
+
+def export_with_metrics(state_path: Path, out: Path, argv: list[str] | None = None) -> float:
+    """Export the EMA generator with its held-out PSNR recorded in the JSON; returns the PSNR (dB)."""
+    state, _ = _load_state(state_path)
+    psnr = evaluate_psnr(state.G_ema.eval())
+    export_generator(state_path, out, metrics={"psnr_db_256_heldout": round(psnr, 2)}, argv=argv)
+    return psnr
