@@ -20,15 +20,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, default=Path("runs/toyfaces_gen"), help="run folder (state, samples)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this much wall time")
-    parser.add_argument("--total-steps", type=int, default=GeneratorTrainConfig.total_steps)
+    parser.add_argument("--total-steps", type=int, default=None,
+                        help=f"schedule length (new runs: {GeneratorTrainConfig.total_steps}; resumed runs keep theirs)")
     parser.add_argument("--batch", type=int, default=GeneratorTrainConfig.batch)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-train", action="store_true", help="only export")
     parser.add_argument("--export", type=Path, default=None, help="write the EMA generator here (.safetensors)")
     args = parser.parse_args()
     if not args.no_train:
-        cfg = GeneratorTrainConfig(total_steps=args.total_steps, batch=args.batch)
-        train_generator(args.run, cfg, minutes=args.minutes, threads=args.threads)
+        cfg = GeneratorTrainConfig(batch=args.batch)
+        train_generator(args.run, cfg, minutes=args.minutes, threads=args.threads, total_steps=args.total_steps)
     if args.export:
         psnr = export_with_metrics(args.run / "state.pt", args.export, argv=sys.argv[1:])
         print(f"exported {args.export}: held-out PSNR {psnr:.2f} dB")

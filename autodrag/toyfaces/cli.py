@@ -157,13 +157,14 @@ def _read_rgb(path: str) -> np.ndarray:
 @click.option("--run", "run_dir", type=click.Path(path_type=Path), default=Path("runs/toyfaces_gen"), show_default=True,
               help="Run folder: state.pt (resumable), sample grids.")
 @click.option("--minutes", type=float, default=None, help="Stop after this much wall time (resume later).")
-@click.option("--total-steps", type=click.IntRange(1), default=30000, show_default=True, help="Schedule length.")
+@click.option("--total-steps", type=click.IntRange(1), default=None,
+              help="Schedule length (new runs: 30000; a resumed run keeps its own unless given).")
 @click.option("--resume-from", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Start from this state file when the run folder has none (e.g. a committed piece).")
 @click.option("--export", type=click.Path(path_type=Path), default=None,
               help="Then write the EMA generator here (.safetensors + .json with metrics).")
 @click.option("--threads", type=click.IntRange(1), default=2, show_default=True)
-def train_generator_command(run_dir: Path, minutes: float | None, total_steps: int, resume_from: Path | None,
+def train_generator_command(run_dir: Path, minutes: float | None, total_steps: int | None, resume_from: Path | None,
                             export: Path | None, threads: int) -> None:
     """Train (or resume) the bundled StyleGAN2 by regression onto the renderer.
 
@@ -179,7 +180,7 @@ def train_generator_command(run_dir: Path, minutes: float | None, total_steps: i
         run_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(resume_from, state)
     if minutes is None or minutes > 0:
-        train_generator(run_dir, GeneratorTrainConfig(total_steps=total_steps), minutes=minutes, threads=threads)
+        train_generator(run_dir, GeneratorTrainConfig(), minutes=minutes, threads=threads, total_steps=total_steps)
     if export is not None:
         psnr = export_with_metrics(state, export, argv=sys.argv[1:])
         click.echo(f"exported {export}: held-out PSNR {psnr:.2f} dB")

@@ -15,7 +15,7 @@ import json
 import math
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -204,9 +204,11 @@ def export_generator(state_path: Path, out: Path, metrics: dict | None = None, a
 
 
 def train_generator(run_dir: Path, cfg: GeneratorTrainConfig | None = None, minutes: float | None = None,
-                    threads: int = 2, steps: int | None = None) -> Path:
+                    threads: int = 2, steps: int | None = None, total_steps: int | None = None) -> Path:
     """Train (or resume) in `run_dir` until `cfg.total_steps`, `minutes` of wall time or `steps` more steps.
 
+    `total_steps` lengthens (or shortens) the schedule of a resumed run; before its cosine decay has
+    begun this only moves where the decay starts. Ctrl-C saves the state before stopping.
     Returns the state file.
 
     A state file already in `run_dir` is resumed and its config wins over `cfg`.
@@ -219,15 +221,29 @@ def train_generator(run_dir: Path, cfg: GeneratorTrainConfig | None = None, minu
     else:
         cfg = cfg or GeneratorTrainConfig()
         state = _new_state(cfg)
+    if total_steps is not None:
+        cfg = replace(cfg, total_steps=total_steps)
     (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
     loader = torch.utils.data.DataLoader(_RenderedFaces(cfg, state.step), batch_size=None, num_workers=1,
                                          prefetch_factor=4, persistent_workers=False)
     deadline = time.monotonic() + 60 * minutes if minutes else math.inf
     stop_step = cfg.total_steps if steps is None else min(cfg.total_steps, state.step + steps)
+    bar = tqdm(total=cfg.total_steps, initial=state.step, desc="toyfaces G", unit="step")
+    try:
+        _train_loop(state, cfg, loader, stop_step, deadline, bar, run_dir, state_path)
+    except KeyboardInterrupt:
+        bar.write("interrupted: saving the state")
+    bar.close()
+    _save_state(state_path, state, cfg)
+    save_png(run_dir / "samples_latest.png", _sample_grid(state.G_ema, cfg))
+    return state_path
+
+
+def _train_loop(state: _TrainState, cfg: GeneratorTrainConfig, loader, stop_step: int, deadline: float, bar,
+                run_dir: Path, state_path: Path) -> None:
     last_save = time.monotonic()
     ema_params = dict(state.G_ema.named_parameters())
     ema_buffers = dict(state.G_ema.named_buffers())
-    bar = tqdm(total=cfg.total_steps, initial=state.step, desc="toyfaces G", unit="step")
     running = None
     for batch in loader:
         if state.step >= stop_step or time.monotonic() > deadline:
@@ -258,10 +274,6 @@ def train_generator(run_dir: Path, cfg: GeneratorTrainConfig | None = None, minu
         if time.monotonic() - last_save > cfg.checkpoint_every_s:
             _save_state(state_path, state, cfg)
             last_save = time.monotonic()
-    bar.close()
-    _save_state(state_path, state, cfg)
-    save_png(run_dir / "samples_latest.png", _sample_grid(state.G_ema, cfg))
-    return state_path
 
 
 def export_with_metrics(state_path: Path, out: Path, argv: list[str] | None = None) -> float:
