@@ -2,6 +2,7 @@
 """Score a toy-faces generator: held-out PSNR against the renderer and expression-sweep correlations.
 
 Usage: python scripts/eval_toyfaces_generator.py [--generator checkpoints/toyfaces128.safetensors] [--json out.json]
+       [--record]   (also store the figures under "metrics" in the generator's .json)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from autodrag.atomic import write_json_atomic
 from autodrag.landmarks.toy import ToyLandmarkDetector
 from autodrag.networks import load_generator
 from autodrag.networks.default import BUNDLED_GENERATOR
@@ -26,6 +28,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=256, help="held-out faces for PSNR")
     parser.add_argument("--sweeps", type=int, default=32)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--record", action="store_true", help="merge the figures into the generator's .json")
     args = parser.parse_args()
     torch.set_num_threads(2)
     G = load_generator(args.generator)
@@ -38,7 +41,13 @@ def main() -> None:
                                             "fraction_r_ge_0.9": round(rep.fraction_ok, 3), "sweeps": len(rep.r)}
     print(json.dumps(result, indent=2))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+        write_json_atomic(args.json, result)
+    if args.record:
+        sidecar = args.generator.with_suffix(".json")
+        meta = json.loads(sidecar.read_text())
+        meta.setdefault("metrics", {}).update({"psnr_db_heldout": result["psnr_db"], "psnr_faces": args.count,
+                                               **{k: v for k, v in result.items() if k.startswith("sweep_")}})
+        write_json_atomic(sidecar, meta)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,8 @@ class DragConfig:
     min_stop_distance: float = 0.75  # Floor (image px, after scaling): tracked handles sit on pixel
     # centres, up to 0.71 px from a target between pixels, so a tighter test could never pass.
     tracking: str = "l1"  # Feature distance for tracking: 'l1' (paper) or 'l2' (DragGAN's code).
+    patience: int = 0  # Stop ('stalled') when the mean handle distance has not improved for this many
+    # steps, and keep the latent with the best mean distance; 0 = off (the paper runs to arrival).
     latent_reg: float = 0.0  # Weight of mean((w - w_start)^2) over the optimised rows; 0 = off.
     feature_index: int | None = None  # Synthesis feature map; None = G.synthesis.drag_feature_index.
     noise_mode: str = "const"  # Synthesis noise while dragging and rendering: 'const', 'none', 'random'.
@@ -61,6 +63,7 @@ class DragConfig:
             (self.min_stop_distance >= 0, f"min_stop_distance must be >= 0, got {self.min_stop_distance}"),
             (self.tracking in TRACKING_METRICS,
              f"tracking must be one of {TRACKING_METRICS}, got {self.tracking!r}"),
+            (self.patience >= 0, f"patience must be >= 0, got {self.patience}"),
             (math.isfinite(self.latent_reg) and self.latent_reg >= 0,
              f"latent_reg must be >= 0, got {self.latent_reg}"),
             (self.noise_mode in NOISE_MODES,

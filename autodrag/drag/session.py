@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,9 +23,12 @@ from autodrag.drag.losses import disc_offsets, mask_loss, motion_loss
 from autodrag.drag.tracking import track_points
 from autodrag.latents import z_from_seed
 
-__all__ = ["STOP_REASONS", "DragSession", "DragSummary", "Snapshot", "StepResult"]
+__all__ = ["STOP_REASONS", "PointTracker", "DragSession", "DragSummary", "Snapshot", "StepResult"]
 
-STOP_REASONS = ("converged", "max_steps", "stopped", "nan")
+STOP_REASONS = ("converged", "stalled", "max_steps", "stopped", "nan")
+
+# A tracker maps the current image [1, C, H, W] in [-1, 1] to the handles' (row, col) [N, 2].
+PointTracker = Callable[[torch.Tensor], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,10 @@ class _Drag:
     scales: DragScales
     offsets: torch.Tensor  # [K, 2] the motion-supervision disc.
     good_delta: torch.Tensor  # Last delta whose features were finite.
+    tracker: PointTracker | None = None  # Tracks handles on the image instead of the features.
+    best_delta: torch.Tensor | None = None  # Delta with the lowest mean tracked distance so far.
+    best_mean: float = float("inf")
+    best_step: int = 0
     steps: int = 0
     updates: int = 0
     tracked_after_update: bool = True  # False when the latent changed after the last tracking.
@@ -152,6 +159,7 @@ class DragSession:
         self._history = [Snapshot(self._w0.clone(), empty, empty)]
         self._history_index = 0
         self._drag: _Drag | None = None
+        self._features_image: torch.Tensor | None = None  # image of the last `_features` call, if it had one
         self._stop = threading.Event()
         self.last_summary: DragSummary | None = None  # How the last finished drag ended.
 
@@ -251,6 +259,8 @@ class DragSession:
         # Rows the drag does not optimise are constants: the network skips their gradient work.
         grad_rows = drag.delta.shape[0] if drag is not None and drag.config.w_plus else None
         out = self._G.synthesis.forward_features(ws[None], stop_at=index, grad_rows=grad_rows, noise_mode=noise_mode)
+        # When the feature map is the last block, the image comes with it: an image tracker reuses it.
+        self._features_image = None if out.image is None else out.image.detach()
         return out.features[index]
 
     def render(self) -> torch.Tensor:
@@ -261,13 +271,15 @@ class DragSession:
 
     # ----------------------------------------------------------------------------------- drags
     def start_drag(self, handles: object, targets: object,
-                   mask: torch.Tensor | np.ndarray | None = None) -> None:
+                   mask: torch.Tensor | np.ndarray | None = None, tracker: PointTracker | None = None) -> None:
         """Begin a drag: take F0 and f_i = F0(p_i) at the current latent, and a fresh Adam optimiser.
 
         Args:
             handles: [N, 2] (row, col) image pixels, floats inside the image.
             targets: [N, 2] (row, col), one per handle, none equal to its handle.
             mask: optional [R, R] binary map, 1 = movable; pixels at 0 are held close to F0.
+            tracker: optional image -> handles function (e.g. re-detected landmarks) used instead of
+                feature tracking; it costs a full render per step.
         Raises:
             DragInputError: bad points or mask (the message names the problem).
             DragStateError: a drag is already running.
@@ -303,7 +315,7 @@ class DragSession:
             start_handles=p.clone(), handles=p.clone(), targets=t,
             references=sample_features(f0, p, window), reference_map=f0 if fixed is not None else None,
             fixed=fixed, scales=scales, offsets=disc_offsets(scales.r1, self._device),
-            good_delta=delta.detach().clone())
+            good_delta=delta.detach().clone(), tracker=tracker)
         entry = self._history[self._history_index]
         self._history[self._history_index] = replace(entry, handles=p.cpu().numpy(), targets=t.cpu().numpy())
         self._stop.clear()
@@ -326,11 +338,11 @@ class DragSession:
             self._restore_good(drag, "NaN/inf in the features")
         else:
             drag.good_delta = drag.delta.detach().clone()
-            drag.handles, _ = track_points(features, drag.handles, drag.references, drag.window,
-                                           drag.scales.r2, drag.config.tracking)
-            drag.tracked_after_update = True
+            self._track(drag, features)
             if bool((self._distances(drag) <= drag.scales.stop_distance).all()):
                 drag.reason = "converged"
+            elif self._stalled(drag):
+                drag.reason = "stalled"
             else:
                 loss = self._loss(drag, features)
                 loss_value = float(loss.detach())
@@ -357,6 +369,33 @@ class DragSession:
         if drag.config.latent_reg > 0:
             loss = loss + drag.config.latent_reg * drag.delta.square().mean()
         return loss
+
+    def _track(self, drag: _Drag, features: torch.Tensor) -> None:
+        """Update the handles on the current latent (features, or the drag's image tracker)."""
+        if drag.tracker is None:
+            drag.handles, _ = track_points(features, drag.handles, drag.references, drag.window,
+                                           drag.scales.r2, drag.config.tracking)
+        else:
+            image = self._features_image if self._features_image is not None else self.render()
+            found = np.asarray(drag.tracker(image), dtype=np.float32).reshape(drag.handles.shape)
+            drag.handles = torch.from_numpy(found).to(drag.handles.device)
+        drag.tracked_after_update = True
+
+    def _stalled(self, drag: _Drag) -> bool:
+        """Patience: remember the best latent; True (after restoring it) when it is `patience` steps old."""
+        patience = drag.config.patience
+        if patience <= 0:
+            return False
+        mean = float(self._distances(drag).mean())
+        if mean < drag.best_mean - 1e-3:
+            drag.best_mean, drag.best_step, drag.best_delta = mean, drag.steps, drag.delta.detach().clone()
+            return False
+        if drag.steps - drag.best_step < patience:
+            return False
+        with torch.no_grad():
+            drag.delta.copy_(drag.best_delta)
+        drag.tracked_after_update = False
+        return True
 
     @staticmethod
     def _distances(drag: _Drag) -> torch.Tensor:
@@ -407,8 +446,7 @@ class DragSession:
             with torch.no_grad():
                 features = self._features(self._current_ws())
             if torch.isfinite(features).all():
-                drag.handles, _ = track_points(features, drag.handles, drag.references, drag.window,
-                                               drag.scales.r2, drag.config.tracking)
+                self._track(drag, features)
         reason = drag.reason or "stopped"
         with torch.no_grad():
             self._latent = self._current_ws().detach().clone()

@@ -25,6 +25,7 @@ from autodrag.landmarks.select import detector_for
 from autodrag.latents import load_latent, save_latent, z_from_seed
 from autodrag.networks import load_generator
 from autodrag.presets import PRESETS, STRENGTH_RANGE, plan_edit
+from autodrag.presets.edit import landmark_tracker, preset_drag_config
 from autodrag.presets.masks import disc_mask
 
 __all__ = ["Controller", "ViewState"]
@@ -83,6 +84,7 @@ class Controller:
         self._worker: DragWorker | None = None
         self._drag_id = 0
         self._detector = None
+        self._preset_rows = np.zeros(0, dtype=int)  # landmark rows of the pending preset's handles
 
     # ------------------------------------------------------------------ state queries
     @property
@@ -253,6 +255,7 @@ class Controller:
         self.view.targets = [tuple(p) for p in plan.targets_rc.tolist()]
         self.mask = plan.mask.copy()
         self.view.pending_preset = name
+        self._preset_rows = plan.handle_rows
         self._record(f"{PRESETS[name].label}: {len(plan.handles_xy)} points planned; press Start")
 
     @_user_action
@@ -278,8 +281,14 @@ class Controller:
         self.step = 0
         self.last_frames = [self.image.copy()]
         mask = None if self.mask is None else self.mask.astype(np.float32)
+        tracker = None
+        if self.view.pending_preset is not None and n == len(self._preset_rows):
+            # A preset's handles are landmarks: track them as `autodrag edit` does (see presets.edit).
+            self.session.config = replace(self.drag_config, patience=preset_drag_config().patience)
+            if self._landmark_detector().fast:
+                tracker = landmark_tracker(self._landmark_detector(), self._preset_rows)
         self._worker = DragWorker(self.session, self._drag_id, np.array(self.view.handles), np.array(self.view.targets),
-                                  mask, self.drag_config.max_steps)
+                                  mask, self.drag_config.max_steps, tracker=tracker)
         self._worker.start()
         self._record(f"drag started ({n} points)")
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autodrag.drag import DragSession, DragSummary
+from autodrag.drag.session import PointTracker
 from autodrag.images import to_uint8
 
 __all__ = ["DragWorker", "Progress"]
@@ -33,10 +34,11 @@ class DragWorker:
     """Owns one thread that starts the drag and runs `session.run()`; the GUI reads `Progress` from `messages`."""
 
     def __init__(self, session: DragSession, drag_id: int, handles: np.ndarray, targets: np.ndarray,
-                 mask: np.ndarray | None, max_steps: int, render_every_s: float = 0.25) -> None:
+                 mask: np.ndarray | None, max_steps: int, render_every_s: float = 0.25,
+                 tracker: PointTracker | None = None) -> None:
         self.messages: queue.Queue[Progress] = queue.Queue()
         self._session, self._id = session, drag_id
-        self._drag_args = (handles, targets, mask)
+        self._drag_args = (handles, targets, mask, tracker)
         self._max_steps, self._render_every_s = max_steps, render_every_s
         self._thread = threading.Thread(target=self._run, name=f"drag-{drag_id}", daemon=True)
 

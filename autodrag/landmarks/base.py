@@ -85,6 +85,8 @@ def check_image(image: np.ndarray) -> np.ndarray:
 class LandmarkDetector(ABC):
     """Finds the 68 landmarks of the one face in an image (see the module docstring)."""
 
+    fast: bool = False  # Cheap enough (a few ms on a CPU) to re-run at every drag step.
+
     @abstractmethod
     def detect(self, image: np.ndarray) -> np.ndarray:
         """Landmarks of the face in `image`.

@@ -34,6 +34,8 @@ RESTORE_HINT = (
 class ToyLandmarkDetector(LandmarkDetector):
     """68-point detector for toy faces and the bundled generator's outputs."""
 
+    fast = True  # a few ms per 128 px image: presets track their handles with it
+
     def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "cpu"):
         """
         Args:

@@ -11,12 +11,12 @@ import torch
 from tqdm import tqdm
 
 from autodrag.cli_types import SEED_RANGE, device_option, resolve_device
-from autodrag.drag import DragConfig, DragInputError
+from autodrag.drag import DragInputError
 from autodrag.landmarks.select import BACKENDS, detector_for
 from autodrag.latents import LatentFileError, load_latent, z_from_seed
 from autodrag.networks.cli import open_generator
 from autodrag.presets.batch import build_report, plan_items, run_items, shard_from_env, shard_of
-from autodrag.presets.edit import run_edit
+from autodrag.presets.edit import TRACKING_MODES, preset_drag_config, run_edit
 from autodrag.presets.outputs import write_edit
 from autodrag.presets.plan import PresetError
 from autodrag.presets.registry import PRESETS, STRENGTH_RANGE, parse_presets
@@ -56,6 +56,9 @@ common_options = [
     click.option("--mask/--no-mask", default=True, show_default=True, help="Automatic movable-region mask."),
     click.option("--steps", type=click.IntRange(1), default=300, show_default=True, help="Max drag steps."),
     click.option("--lr", type=float, default=2e-3, show_default=True, help="Adam step size on the latent."),
+    click.option("--tracking", type=click.Choice(TRACKING_MODES), default="auto", show_default=True,
+                 help="Handle tracking: re-detected landmarks, DragGAN's features, or auto (landmarks with the "
+                      "fast bundled detector, features with face-alignment)."),
     device_option,
 ]
 
@@ -73,7 +76,7 @@ def _with_common(f):
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/edit"), show_default=True)
 @_with_common
 def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path | None, strength: float, psi: float,
-         landmarks: str, mask: bool, steps: int, lr: float, device: str) -> None:
+         landmarks: str, mask: bool, steps: int, lr: float, tracking: str, device: str) -> None:
     """Apply expression presets to one face.
 
     \b
@@ -94,8 +97,8 @@ def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path
     detector = _detector(landmarks, ckpt, dev)
     bar = tqdm(total=steps, desc=",".join(presets), unit="step")
     try:
-        result = run_edit(G, ws, detector, presets, strength, mask=mask, config=DragConfig(max_steps=steps, lr=lr),
-                          on_step=lambda step, loss: bar.update(1))
+        result = run_edit(G, ws, detector, presets, strength, mask=mask, config=preset_drag_config(steps, lr),
+                          tracking=tracking, on_step=lambda step, loss: bar.update(1))
     except (PresetError, DragInputError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -107,19 +110,19 @@ def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path
 
 
 def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, strength: float, psi: float,
-           landmarks: str, mask: bool, steps: int, lr: float, device: str, shard: tuple[int, int] | None,
-           title: str, gif: bool) -> dict:
+           landmarks: str, mask: bool, steps: int, lr: float, tracking: str, device: str,
+           shard: tuple[int, int] | None, title: str, gif: bool) -> dict:
     dev = resolve_device(device)
     G = open_generator(ckpt, dev)
     detector = _detector(landmarks, ckpt, dev)
     items = plan_items(seeds, presets)
     if shard is not None:
         items = shard_of(items, *shard)
-    config = DragConfig(max_steps=steps, lr=lr)
+    config = preset_drag_config(steps, lr)
 
     def edit_one(item, item_dir: Path) -> dict:
         result = run_edit(G, _seed_ws(G, item.seed, psi, dev), detector, item.preset.replace("+", ","), strength,
-                          mask=mask, config=config, frame_every=4 if gif else 0)
+                          mask=mask, config=config, frame_every=4 if gif else 0, tracking=tracking)
         return write_edit(item_dir, result, gif=gif, seed=item.seed, checkpoint=str(ckpt) if ckpt else "bundled",
                           landmarks=landmarks, truncation_psi=psi)
 
@@ -157,7 +160,8 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
 @click.option("--gif/--no-gif", default=False, show_default=True, help="Write GIFs for every item.")
 @_with_common
 def batch(seeds: list[int], preset_spec: str, out: Path, shard: str | None, gif: bool, ckpt: Path | None,
-          strength: float, psi: float, landmarks: str, mask: bool, steps: int, lr: float, device: str) -> None:
+          strength: float, psi: float, landmarks: str, mask: bool, steps: int, lr: float, tracking: str,
+          device: str) -> None:
     """Edit many seeds with several presets; re-running skips finished items.
 
     \b
@@ -165,11 +169,11 @@ def batch(seeds: list[int], preset_spec: str, out: Path, shard: str | None, gif:
       autodrag batch --seeds 0-99 --presets close_eyes,open_mouth --out runs/x
       torchrun --nproc_per_node 2 -m autodrag.cli batch --seeds 0-99 --presets smile --out runs/y
     """
-    _batch(seeds, _check_presets(preset_spec), out, ckpt, strength, psi, landmarks, mask, steps, lr, device,
-           _parse_shard(shard), "AutoDrag batch", gif)
+    _batch(seeds, _check_presets(preset_spec), out, ckpt, strength, psi, landmarks, mask, steps, lr, tracking,
+           device, _parse_shard(shard), "AutoDrag batch", gif)
 
 
 def run_preset_demo(seeds: list[int], out: Path, device: str) -> dict:
     """Every preset on `seeds` of the bundled model, reported in out/index.html."""
-    return _batch(seeds, list(PRESETS), out, None, 1.0, 0.7, "auto", True, 300, 2e-3, device, None,
+    return _batch(seeds, list(PRESETS), out, None, 1.0, 0.7, "auto", True, 300, 2e-3, "auto", device, None,
                   "AutoDrag demo: every preset on the bundled model", gif=True)

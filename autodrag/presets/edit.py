@@ -13,13 +13,30 @@ import numpy as np
 import torch
 
 from autodrag.drag import DragConfig, DragSession
-from autodrag.drag.coords import rowcol_to_xy
+from autodrag.drag.session import PointTracker
+from autodrag.drag.coords import rowcol_to_xy, xy_to_rowcol
 from autodrag.images import to_uint8
 from autodrag.landmarks.base import LandmarkDetector
 from autodrag.presets.measures import face_measures, preset_success
 from autodrag.presets.plan import EditPlan, plan_edit
 
-__all__ = ["EditResult", "run_edit"]
+__all__ = ["EditResult", "TRACKING_MODES", "landmark_tracker", "preset_drag_config", "run_edit"]
+
+TRACKING_MODES = ("auto", "landmarks", "features")
+
+
+def preset_drag_config(max_steps: int = 300, lr: float = 2e-3, patience: int = 40) -> DragConfig:
+    """Drag settings for preset edits: the paper's, plus a stall stop that keeps the best latent."""
+    return DragConfig(max_steps=max_steps, lr=lr, patience=patience)
+
+
+def landmark_tracker(detector: LandmarkDetector, handle_rows: np.ndarray) -> PointTracker:
+    """A `PointTracker`: the handles are wherever the detector finds their landmarks on the image."""
+
+    def track(image: torch.Tensor) -> np.ndarray:
+        return xy_to_rowcol(detector.detect(to_uint8(image))[handle_rows])
+
+    return track
 
 
 @dataclass
@@ -45,26 +62,33 @@ class EditResult:
 
 def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: LandmarkDetector, presets: str | list[str],
              strength: float = 1.0, *, mask: bool = True, config: DragConfig | None = None, frame_every: int = 4,
-             on_step: Callable[[int, float], None] | None = None) -> EditResult:
+             tracking: str = "auto", on_step: Callable[[int, float], None] | None = None) -> EditResult:
     """Apply expression presets to the face of `ws` by dragging its landmarks.
 
     Args:
         G: a loaded generator. ws: [num_ws, w_dim] latent of the face.
         detector: landmark backend run on the RGB synthesis output.
         presets: 'close_eyes,smile' or a list of names. strength: in [0, 1.5].
-        mask: use the preset's automatic movable mask. config: drag settings (defaults: the paper's).
+        mask: use the preset's automatic movable mask. config: drag settings (`preset_drag_config()`).
         frame_every: keep a GIF frame every N steps (0 = none). on_step: progress callback (step, loss).
+        tracking: 'landmarks' re-detects the handle landmarks on the image every step (the handles are
+            landmarks, so this is exact where feature tracking confuses lids a pixel or two apart);
+            'features' is DragGAN's tracking; 'auto' = landmarks when the detector is fast (toy).
     Raises:
         PresetError, DragInputError, and the detector's errors (no face, missing weights).
     """
     started = time.perf_counter()
     ws = torch.as_tensor(np.asarray(ws, dtype=np.float32) if isinstance(ws, np.ndarray) else ws).float()
-    config = config or DragConfig()
+    config = config or preset_drag_config()
+    if tracking not in TRACKING_MODES:
+        raise ValueError(f"tracking must be one of {TRACKING_MODES}, got {tracking!r}")
+    by_landmarks = tracking == "landmarks" or (tracking == "auto" and detector.fast)
     session = DragSession(G, ws, config)
     before = to_uint8(session.render())
     lm_before = detector.detect(before)
     plan = plan_edit(lm_before, presets, strength, before.shape[:2], mask=mask)
-    session.start_drag(plan.handles_rc, plan.targets_rc, mask=plan.mask.astype(np.float32))
+    session.start_drag(plan.handles_rc, plan.targets_rc, mask=plan.mask.astype(np.float32),
+                       tracker=landmark_tracker(detector, plan.handle_rows) if by_landmarks else None)
     frames, tracked = [before], [plan.handles_xy]
     for result in session.run():
         if on_step is not None:

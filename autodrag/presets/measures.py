@@ -25,6 +25,8 @@ def face_measures(lm: np.ndarray) -> dict[str, float]:
         "ear_left": float(lmm.eye_aspect_ratio(lm, "left")),
         "ear_right": float(lmm.eye_aspect_ratio(lm, "right")),
         "inner_mouth_gap": float(lmm.inner_mouth_gap(lm)),
+        "inner_gap_px": inner_gap_px,
+        "outer_lip_height_px": _d(lm, 52, 58),
         "mouth_open_ratio": inner_gap_px / max(_d(lm, 52, 58), 1e-6),  # inner gap / outer lip height
         "mouth_closed_ratio": inner_gap_px / max(_d(lm, 49, 55), 1e-6),  # inner gap / mouth width
         "mouth_width": float(lmm.mouth_width(lm)),
@@ -40,7 +42,10 @@ SUCCESS_RULES = {
                    lambda b, a: a["ear_left"] < 0.08 and a["ear_right"] < 0.08),
     "widen_eyes": ("eye aspect ratio +30% on both eyes",
                    lambda b, a: a["ear_left"] >= 1.3 * b["ear_left"] and a["ear_right"] >= 1.3 * b["ear_right"]),
-    "open_mouth": ("inner gap >= 60% of the 52-58 distance", lambda b, a: a["mouth_open_ratio"] >= 0.6),
+    # The preset drags 63 -> 52 and 67 -> 58, so the gap it aims for is the 52-58 distance before the edit
+    # (the outer lips move outward as the mouth opens, so the after-edit distance is no target).
+    "open_mouth": ("inner gap >= 60% of the 52-58 distance before the edit",
+                   lambda b, a: a["inner_gap_px"] >= 0.6 * b["outer_lip_height_px"]),
     "close_mouth": ("inner gap <= 10% of the mouth width", lambda b, a: a["mouth_closed_ratio"] <= 0.1),
     "slim_face": ("jaw width -5%", lambda b, a: a["jaw_width"] <= 0.95 * b["jaw_width"]),
     "smile": ("mouth corners rise by >= 3% of the inter-ocular distance",

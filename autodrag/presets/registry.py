@@ -59,6 +59,13 @@ def _open_mouth(lm: np.ndarray, s: float) -> Moves:
     return Moves.concat([upper, lower])
 
 
+def _widen_eyes(lm: np.ndarray, s: float) -> Moves:
+    # Lids move apart by strength x the opening, at least strength x 15% of the eye's width (37-40):
+    # a closed or nearly closed eye opens instead of staying shut.
+    eye_width = float(np.linalg.norm(lm[39] - lm[36]) + np.linalg.norm(lm[45] - lm[42])) / 2
+    return rules.move_apart(lm, _EYE_PAIRS, s, min_gap_px=0.15 * eye_width)
+
+
 def _slim_face(lm: np.ndarray, s: float) -> Moves:
     # Each point of a pair moves 4% of the jaw width, so every pair closes by strength x 8%.
     return rules.pairs_toward_each_other(lm, _JAW_PAIRS, distance_px=s * 0.04 * rules.jaw_width_px(lm))
@@ -82,8 +89,8 @@ def _raise_brows(lm: np.ndarray, s: float) -> Moves:
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("close_eyes", "Close eyes", lambda lm, s: rules.meet_at_midpoints(lm, _EYE_PAIRS, s),
            EYES, 0.16, "eye_aspect_ratio", "upper lids 38, 39 (44, 45) meet lower lids 42, 41 (48, 47) midway"),
-    Preset("widen_eyes", "Widen eyes", lambda lm, s: rules.move_apart(lm, _EYE_PAIRS, s),
-           EYES, 0.2, "eye_aspect_ratio", "lids move apart along 38->42 (...) by strength x the opening"),
+    Preset("widen_eyes", "Widen eyes", _widen_eyes, EYES, 0.2, "eye_aspect_ratio",
+           "lids move apart along 38->42 (...) by strength x the opening (a closed eye opens)"),
     Preset("close_mouth", "Close mouth", lambda lm, s: rules.meet_at_midpoints(lm, _INNER_LIP_PAIRS, s),
            LIPS + (8, 9, 10), 0.2, "inner_mouth_gap", "inner lips 62, 63, 64 meet 68, 67, 66 midway"),
     Preset("open_mouth", "Open mouth", _open_mouth,

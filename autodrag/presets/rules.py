@@ -55,10 +55,18 @@ def meet_at_midpoints(lm: np.ndarray, pairs: list[tuple[int, int]], strength: fl
     return Moves(np.concatenate([a, b]), np.concatenate([a + s * (mid - a), b + s * (mid - b)]), _pair_rows(pairs))
 
 
-def move_apart(lm: np.ndarray, pairs: list[tuple[int, int]], strength: float) -> Moves:
-    """Along each pair's ray a -> b, a and b move apart so their distance grows by strength x itself."""
+def move_apart(lm: np.ndarray, pairs: list[tuple[int, int]], strength: float, min_gap_px: float = 0.0) -> Moves:
+    """Along each pair's ray a -> b, a and b move apart so their distance grows by strength x itself.
+
+    A pair closer than `min_gap_px` grows by strength x `min_gap_px` instead, along the face's
+    downward axis when a and b (nearly) coincide: widening a closed eye opens it, where growing a
+    zero opening by any factor would leave it shut.
+    """
     a, b = lm[[i for i, _ in pairs]], lm[[j for _, j in pairs]]
-    offset = (b - a) * (strength / 2)  # each side takes half of the extra opening
+    gap = np.linalg.norm(b - a, axis=1, keepdims=True)
+    _, up = face_axes(lm)
+    direction = np.where(gap > 0.25 * max(min_gap_px, 1e-6), (b - a) / np.maximum(gap, 1e-6), -up)
+    offset = direction * np.maximum(gap, min_gap_px) * (strength / 2)  # each side takes half of the extra
     return Moves(np.concatenate([a, b]), np.concatenate([a - offset, b + offset]), _pair_rows(pairs))
 
 

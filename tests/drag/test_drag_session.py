@@ -214,3 +214,53 @@ def test_scaled_parameters():
     scales = DragConfig().scaled(64, 1)
     assert scales.r2 == 2 and scales.stop_distance == 0.75  # 1.5 rounds to 2; the floor of the pixel grid
     assert DragConfig().scaled(16, 1).r2 == 1  # never less than a 1-pixel search
+
+
+def test_an_image_tracker_replaces_feature_tracking(G64, ws64):
+    """With `tracker`, the handles are whatever it finds on the rendered image, every step and at the end."""
+    seen = []
+
+    def tracker(image: torch.Tensor) -> np.ndarray:
+        seen.append(tuple(image.shape))
+        return np.array([[20.0, 25.0 + len(seen)]], dtype=np.float32)
+
+    session = DragSession(G64, ws64, DragConfig(max_steps=3, lr=5e-3))
+    session.start_drag([[20, 20]], [[20, 40]], tracker=tracker)
+    results = list(session.run())
+    assert [r.points[0, 1] for r in results] == [26.0, 27.0, 28.0]
+    assert seen[0] == (1, 3, 64, 64)
+    assert session.last_summary.points[0, 1] == 29.0  # re-tracked on the final latent
+
+
+def test_patience_stops_a_stalled_drag_and_keeps_the_best_latent(G64, ws64):
+    """A tracker that reports progress only at step 2: the drag stops `patience` steps later, on step 2's latent."""
+    distances = iter([8.0, 3.0] + [6.0] * 20)
+    session = DragSession(G64, ws64, DragConfig(max_steps=50, lr=5e-3, patience=4))
+    latents = []
+
+    def tracker(image: torch.Tensor) -> np.ndarray:
+        latents.append(session._current_ws().detach().clone())
+        return np.array([[20.0, 40.0 - next(distances)]], dtype=np.float32)
+
+    session.start_drag([[20, 20]], [[20, 40]], tracker=tracker)
+    results = list(session.run())
+    assert results[-1].reason == "stalled" and len(results) == 6  # best at step 2, 4 steps without gain
+    assert torch.equal(session.latent, latents[1])  # the latent the best distance was measured on
+    assert session.last_summary.reason == "stalled"
+
+
+def test_patience_must_not_be_negative():
+    with pytest.raises(DragInputError, match="patience"):
+        DragConfig(patience=-1)
+
+
+def test_an_image_tracker_sees_the_same_image_render_makes(G64, ws64):
+    """The tracker gets the image of the latent being tracked (reused from the step's forward pass)."""
+    session = DragSession(G64, ws64, DragConfig(max_steps=2, lr=5e-2))
+    images = []
+    session.start_drag([[20, 20]], [[20, 40]], tracker=lambda image: images.append(image) or np.array([[20.0, 21.0]]))
+    session.step()
+    expected = session.render()  # the latent after step 1's update, which step 2 tracks on
+    session.step()
+    torch.testing.assert_close(images[-1], expected)
+    assert not torch.equal(images[0], images[-1])

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from autodrag.networks import save_generator
-from autodrag.networks.default import BUNDLED_GENERATOR, random_generator
+from autodrag.networks.default import random_generator
 
 REPO = Path(__file__).resolve().parents[2]
 APP = [sys.executable, str(REPO / "visualizer_drag_auto.py")]
@@ -79,9 +79,6 @@ def test_real_xdotool_click_registers(tmp_path, x_display, small_ckpt):
     assert "latent reset" in log
 
 
-@pytest.mark.skipif(not BUNDLED_GENERATOR.exists(),
-                    reason="needs the bundled toy-faces generator (checkpoints/toyfaces128.safetensors), "
-                           "which the embedded-default issue trains")
 def test_close_eyes_button_closes_the_eyes(tmp_path, x_display):
     from autodrag.landmarks.measures import eye_aspect_ratio
     from autodrag.landmarks.toy import ToyLandmarkDetector

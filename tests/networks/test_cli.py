@@ -53,3 +53,19 @@ def test_info(nvidia_pickles, name, family, num_ws):
 def test_bad_seeds(tmp_path, seeds, message):
     result = CliRunner().invoke(main, ["generate", "--seeds", seeds, "--outdir", str(tmp_path)])
     assert result.exit_code == 2 and message in result.output
+
+
+@pytest.mark.parametrize("content", [None, b"not a safetensors file"], ids=["missing", "corrupt"])
+def test_a_missing_or_corrupt_bundled_model_says_how_to_restore_it(tmp_path, monkeypatch, content):
+    from autodrag.networks import default
+
+    bundled = tmp_path / "toyfaces128.safetensors"
+    if content is not None:
+        bundled.write_bytes(content)
+        bundled.with_suffix(".json").write_text("{}")
+    monkeypatch.setattr(default, "BUNDLED_GENERATOR", bundled)
+    result = CliRunner().invoke(main, ["generate", "--seeds", "0", "--outdir", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    message = result.output.strip().splitlines()[-1]
+    assert str(bundled) in message and "git checkout -- checkpoints/" in message and "train-generator" in message
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

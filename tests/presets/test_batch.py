@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from autodrag.cli import main
 from autodrag.networks import save_generator
 from autodrag.networks.default import random_generator
-from autodrag.presets import batch as batch_mod
 from autodrag.presets.batch import BatchItem, build_report, plan_items, run_items, shard_of
 from tests.presets.test_edit import FixedLandmarks
 

@@ -54,3 +54,15 @@ def test_edit_bad_preset_fails_before_dragging(G):
     ws = G.mapping(torch.randn([1, G.z_dim]), None)[0]
     with pytest.raises(PresetError, match="unknown preset"):
         run_edit(G, ws, FixedLandmarks(64), "frown")
+
+
+def test_landmark_tracking_re_detects_the_handles_every_step(G):
+    ws = G.mapping(torch.randn([1, G.z_dim]), None)[0]
+    detector = FixedLandmarks(64)
+    run_edit(G, ws, detector, "close_eyes", 1.0, config=DragConfig(max_steps=4), frame_every=0, tracking="landmarks")
+    assert detector.calls == 2 + 4 + 1  # before, after, each step, and once more on the final latent
+    features = FixedLandmarks(64)
+    run_edit(G, ws, features, "close_eyes", 1.0, config=DragConfig(max_steps=4), frame_every=0, tracking="features")
+    assert features.calls == 2
+    with pytest.raises(ValueError, match="tracking"):
+        run_edit(G, ws, features, "close_eyes", 1.0, tracking="optical-flow")

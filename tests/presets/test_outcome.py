@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autodrag.networks.default import BUNDLED_GENERATOR
 
-pytestmark = pytest.mark.skipif(
-    not BUNDLED_GENERATOR.exists(),
-    reason="needs the bundled toy-faces generator (checkpoints/toyfaces128.safetensors), which the "
-           "embedded-default issue trains")
 
 
 def _first_open_eyed_seed(G, detector, psi: float = 0.7) -> tuple[int, torch.Tensor]:

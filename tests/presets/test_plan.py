@@ -151,3 +151,24 @@ def test_bad_input(presets, strength, landmarks, message):
 
 def test_rows_helper():
     assert rows(1, 38, 68) == [0, 37, 67]
+
+
+def test_open_mouth_success_is_judged_against_the_lips_before_the_edit():
+    """A face that opened its mouth as far as the preset asked passes, even though its outer lips moved out too."""
+    from autodrag.presets.measures import SUCCESS_RULES, face_measures
+
+    shut, opened = _face(mouth_open=0.0), _face(mouth_open=1.0)
+    before, after = face_measures(shut), face_measures(opened)
+    assert after["inner_gap_px"] >= 0.6 * before["outer_lip_height_px"]
+    assert SUCCESS_RULES["open_mouth"][1](before, after)
+    assert not SUCCESS_RULES["open_mouth"][1](before, face_measures(_face(mouth_open=0.1)))
+
+
+def test_widen_eyes_opens_a_closed_eye_upward_and_downward():
+    """A shut eye has no opening to grow: its lids part by 15% of the eye width (x strength) instead."""
+    lm = _face(eye_open_left=0.0, eye_open_right=0.0)
+    assert measures.eye_aspect_ratio(lm, "left") < 0.02
+    after = _applied(plan_edit(lm, "widen_eyes", 1.0, (RES, RES)))
+    for side in ("left", "right"):
+        assert 0.12 < measures.eye_aspect_ratio(after, side) < 0.2
+    assert after[37, 1] < lm[37, 1] and after[41, 1] > lm[41, 1]  # upper lid 38 up, lower lid 42 down
