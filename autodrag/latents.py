@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 
-__all__ = ["LatentFileError", "z_from_seed", "normalize_z", "save_latent", "load_latent"]
+__all__ = ["LatentFileError", "z_from_seed", "ws_from_seed", "normalize_z", "save_latent", "load_latent"]
 
 
 class LatentFileError(ValueError):
@@ -17,6 +18,14 @@ class LatentFileError(ValueError):
 def z_from_seed(seed: int, z_dim: int) -> np.ndarray:
     """The z for `seed`, as NVIDIA's gen_images.py draws it: float32 [1, z_dim]."""
     return np.random.RandomState(seed).randn(1, z_dim).astype(np.float32)
+
+
+def ws_from_seed(G: torch.nn.Module, seed: int, truncation_psi: float = 1.0) -> torch.Tensor:
+    """ws [num_ws, w_dim] of `seed` (class vector zero), on G's device: `autodrag generate --seeds` faces."""
+    device = next(G.parameters()).device
+    z = torch.from_numpy(z_from_seed(seed, G.z_dim)).to(device)
+    with torch.no_grad():
+        return G.mapping(z, torch.zeros([1, G.c_dim], device=device), truncation_psi=truncation_psi)[0]
 
 
 def normalize_z(z: np.ndarray, eps: float = 1e-8) -> np.ndarray:

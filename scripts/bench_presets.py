@@ -34,19 +34,13 @@ sys.path.insert(0, str(REPO))
 from autodrag.atomic import write_json_atomic
 from autodrag.cli_types import SEED_RANGE
 from autodrag.landmarks.toy import ToyLandmarkDetector
-from autodrag.latents import z_from_seed
+from autodrag.latents import ws_from_seed
 from autodrag.networks import load_generator
 from autodrag.presets.edit import run_edit
 from autodrag.presets.measures import SUCCESS_RULES
 from autodrag.presets.plan import plan_edit
 
 MAIN_PRESETS = "close_eyes,widen_eyes,open_mouth,close_mouth,slim_face"
-
-
-def _seed_ws(G: torch.nn.Module, seed: int, psi: float) -> torch.Tensor:
-    z = torch.from_numpy(z_from_seed(seed, G.z_dim))
-    with torch.no_grad():
-        return G.mapping(z, None, truncation_psi=psi)[0]
 
 
 def outside_change(result, preset: str) -> float:
@@ -129,7 +123,7 @@ def main() -> None:
         if key in state["records"]:
             continue
         try:
-            result = run_edit(G, _seed_ws(G, seed, args.psi), detector, preset, 1.0, mask=mode == "mask",
+            result = run_edit(G, ws_from_seed(G, seed, args.psi), detector, preset, 1.0, mask=mode == "mask",
                               frame_every=0)
             state["records"][key] = _edit_record(result, preset)
         except Exception as exc:  # a failed edit is a data point, not the end of the benchmark

@@ -21,7 +21,7 @@ from autodrag.drag.coords import FeatureWindow, as_points, fixed_weight_map, sam
 from autodrag.drag.errors import DragInputError, DragStateError
 from autodrag.drag.losses import disc_offsets, mask_loss, motion_loss
 from autodrag.drag.tracking import track_points
-from autodrag.latents import z_from_seed
+from autodrag.latents import ws_from_seed
 
 __all__ = ["STOP_REASONS", "PointTracker", "DragSession", "DragSummary", "Snapshot", "StepResult"]
 
@@ -170,10 +170,7 @@ class DragSession:
         if G.c_dim:
             raise DragInputError(f"the generator is conditional ({G.c_dim} classes): start from ws mapped "
                                  "with a class (CLI: --latent)")
-        z = torch.from_numpy(z_from_seed(seed, G.z_dim)).to(next(G.parameters()).device)
-        with torch.no_grad():
-            ws = G.mapping(z, None, truncation_psi=truncation_psi)[0]
-        return cls(G, ws, config)
+        return cls(G, ws_from_seed(G, seed, truncation_psi), config)
 
     # ----------------------------------------------------------------------------------- state
     @property

@@ -22,7 +22,7 @@ from autodrag.images import save_gif
 from autodrag.gui.worker import DragWorker, Progress
 from autodrag.images import save_png, to_uint8
 from autodrag.landmarks.select import detector_for
-from autodrag.latents import load_latent, save_latent, z_from_seed
+from autodrag.latents import load_latent, save_latent, ws_from_seed
 from autodrag.networks import load_generator
 from autodrag.presets import PRESETS, STRENGTH_RANGE, plan_edit
 from autodrag.presets.edit import landmark_tracker, preset_drag_config
@@ -125,10 +125,7 @@ class Controller:
         self._record(f"loaded {path or 'bundled model'}: {G.family}, {G.img_resolution}px{notes}")
 
     def _seed_ws(self) -> torch.Tensor:
-        z = torch.from_numpy(z_from_seed(self.seed, self.G.z_dim)).to(self.device)
-        c = torch.zeros([1, self.G.c_dim], device=self.device)
-        with torch.no_grad():
-            return self.G.mapping(z, c, truncation_psi=self.psi)[0]
+        return ws_from_seed(self.G, self.seed, self.psi)
 
     def _new_session(self, ws: torch.Tensor) -> None:
         self.session = DragSession(self.G, ws, self.drag_config)
@@ -284,9 +281,10 @@ class Controller:
         tracker = None
         if self.view.pending_preset is not None and n == len(self._preset_rows):
             # A preset's handles are landmarks: track them as `autodrag edit` does (see presets.edit).
-            self.session.config = replace(self.drag_config, patience=preset_drag_config().patience)
-            if self._landmark_detector().fast:
-                tracker = landmark_tracker(self._landmark_detector(), self._preset_rows)
+            self.session.config = preset_drag_config(self.drag_config)
+            detector = self._landmark_detector()
+            if detector.fast:
+                tracker = landmark_tracker(detector, self._preset_rows)
         self._worker = DragWorker(self.session, self._drag_id, np.array(self.view.handles), np.array(self.view.targets),
                                   mask, self.drag_config.max_steps, tracker=tracker)
         self._worker.start()

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from autodrag.cli_types import SEED_RANGE, device_option, resolve_device
 from autodrag.drag import DragInputError
 from autodrag.landmarks.select import BACKENDS, detector_for
-from autodrag.latents import LatentFileError, load_latent, z_from_seed
+from autodrag.latents import LatentFileError, load_latent, ws_from_seed
 from autodrag.networks.cli import open_generator
 from autodrag.presets.batch import build_report, plan_items, run_items, shard_from_env, shard_of
 from autodrag.presets.edit import TRACKING_MODES, preset_drag_config, run_edit
@@ -31,13 +31,6 @@ def _check_presets(spec: str) -> list[str]:
         return [p.name for p in parse_presets(spec)]
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0])) from None
-
-
-def _seed_ws(G: torch.nn.Module, seed: int, psi: float, device: torch.device) -> torch.Tensor:
-    z = torch.from_numpy(z_from_seed(seed, G.z_dim)).to(device)
-    c = torch.zeros([1, G.c_dim], device=device)
-    with torch.no_grad():
-        return G.mapping(z, c, truncation_psi=psi)[0]
 
 
 def _detector(landmarks: str, ckpt: Path | None, device: torch.device):
@@ -93,11 +86,11 @@ def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path
         except LatentFileError as exc:
             raise click.BadParameter(str(exc), param_hint="--latent") from None
     else:
-        ws = _seed_ws(G, seed, psi, dev)
+        ws = ws_from_seed(G, seed, psi)
     detector = _detector(landmarks, ckpt, dev)
     bar = tqdm(total=steps, desc=",".join(presets), unit="step")
     try:
-        result = run_edit(G, ws, detector, presets, strength, mask=mask, config=preset_drag_config(steps, lr),
+        result = run_edit(G, ws, detector, presets, strength, mask=mask, config=preset_drag_config(max_steps=steps, lr=lr),
                           tracking=tracking, on_step=lambda step, loss: bar.update(1))
     except (PresetError, DragInputError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -118,10 +111,10 @@ def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, s
     items = plan_items(seeds, presets)
     if shard is not None:
         items = shard_of(items, *shard)
-    config = preset_drag_config(steps, lr)
+    config = preset_drag_config(max_steps=steps, lr=lr)
 
     def edit_one(item, item_dir: Path) -> dict:
-        result = run_edit(G, _seed_ws(G, item.seed, psi, dev), detector, item.preset.replace("+", ","), strength,
+        result = run_edit(G, ws_from_seed(G, item.seed, psi), detector, item.preset.replace("+", ","), strength,
                           mask=mask, config=config, frame_every=4 if gif else 0, tracking=tracking)
         return write_edit(item_dir, result, gif=gif, seed=item.seed, checkpoint=str(ckpt) if ckpt else "bundled",
                           landmarks=landmarks, truncation_psi=psi)

@@ -6,7 +6,7 @@ The CLI (`autodrag edit/batch/demo`) and the GUI call `run_edit`; it never touch
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -25,9 +25,12 @@ __all__ = ["EditResult", "TRACKING_MODES", "landmark_tracker", "preset_drag_conf
 TRACKING_MODES = ("auto", "landmarks", "features")
 
 
-def preset_drag_config(max_steps: int = 300, lr: float = 2e-3, patience: int = 40) -> DragConfig:
-    """Drag settings for preset edits: the paper's, plus a stall stop that keeps the best latent."""
-    return DragConfig(max_steps=max_steps, lr=lr, patience=patience)
+PRESET_PATIENCE = 40  # steps without progress before a preset drag stops (and keeps its best latent)
+
+
+def preset_drag_config(base: DragConfig | None = None, **changes) -> DragConfig:
+    """Drag settings for preset edits: `base` (default: the paper's) plus the patience stop."""
+    return replace(base or DragConfig(), patience=PRESET_PATIENCE, **changes)
 
 
 def landmark_tracker(detector: LandmarkDetector, handle_rows: np.ndarray) -> PointTracker:

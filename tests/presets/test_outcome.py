@@ -11,10 +11,10 @@ import torch
 def _first_open_eyed_seed(G, detector, psi: float = 0.7) -> tuple[int, torch.Tensor]:
     from autodrag.images import to_uint8
     from autodrag.landmarks.measures import eye_aspect_ratio
-    from autodrag.latents import z_from_seed
+    from autodrag.latents import ws_from_seed
 
     for seed in range(50):
-        ws = G.mapping(torch.from_numpy(z_from_seed(seed, G.z_dim)), None, truncation_psi=psi)[0]
+        ws = ws_from_seed(G, seed, psi)
         with torch.no_grad():
             lm = detector.detect(to_uint8(G.synthesis(ws[None], noise_mode="const")))
         if min(eye_aspect_ratio(lm, "left"), eye_aspect_ratio(lm, "right")) > 0.2:
