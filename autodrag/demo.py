@@ -13,7 +13,7 @@ __all__ = ["demo"]
 
 
 @click.command()
-@click.option("--seeds", type=SEED_RANGE, default="0-2", show_default=True)
+@click.option("--seeds", type=SEED_RANGE, default="0-1", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"), show_default=True)
 @device_option
 def demo(seeds: list[int], out: Path, device: str) -> None:

@@ -38,6 +38,11 @@ class DragConfig:
     r1: float = 3.0  # Motion-supervision disc radius.
     r2: float = 12.0  # Tracking search square half-size (at least 1 px after scaling).
     mask_weight: float = 20.0  # lambda: weight of |(F - F0) * (1 - M)|_1 (only used with a mask).
+    image_mask_weight: float = 0.0  # Weight of |(I - I0) * (1 - M)|_1 on the RGB image in [-1, 1]
+    # (mean over pixels and channels, only used with a mask; 0 = off, the paper's feature term only).
+    # The feature term cannot hold what lower blocks add through StyleGAN2's RGB skips; this can. It
+    # needs the full image each step (free when the drag feature map is the last block).
+    anchor_weight: float = 1.0  # Weight of each anchor's hold-still term (1 = one handle's motion term).
     stop_distance: float | None = None  # Arrival distance; None: 1 px for <= 5 handles, 2 px for more.
     min_stop_distance: float = 0.75  # Floor (image px, after scaling): tracked handles sit on pixel
     # centres, up to 0.71 px from a target between pixels, so a tighter test could never pass.
@@ -58,6 +63,10 @@ class DragConfig:
             (math.isfinite(self.r2) and self.r2 > 0, f"r2 must be > 0, got {self.r2}"),
             (math.isfinite(self.mask_weight) and self.mask_weight >= 0,
              f"mask_weight must be >= 0, got {self.mask_weight}"),
+            (math.isfinite(self.image_mask_weight) and self.image_mask_weight >= 0,
+             f"image_mask_weight must be >= 0, got {self.image_mask_weight}"),
+            (math.isfinite(self.anchor_weight) and self.anchor_weight >= 0,
+             f"anchor_weight must be >= 0, got {self.anchor_weight}"),
             (self.stop_distance is None or (math.isfinite(self.stop_distance) and self.stop_distance > 0),
              f"stop_distance must be > 0 or None, got {self.stop_distance}"),
             (self.min_stop_distance >= 0, f"min_stop_distance must be >= 0, got {self.min_stop_distance}"),

@@ -8,7 +8,7 @@ import torch
 
 from autodrag.drag.coords import FeatureWindow, sample_features, square_offsets
 
-__all__ = ["disc_offsets", "mask_loss", "motion_directions", "motion_loss"]
+__all__ = ["anchor_loss", "disc_offsets", "image_mask_loss", "mask_loss", "motion_directions", "motion_loss"]
 
 
 def disc_offsets(radius: float, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -75,3 +75,26 @@ def mask_loss(features: torch.Tensor, reference: torch.Tensor, fixed: torch.Tens
     """
     channels = features.shape[1]
     return ((features - reference).abs() * fixed).sum() / (channels * area)
+
+
+def image_mask_loss(image: torch.Tensor, reference: torch.Tensor, fixed: torch.Tensor) -> torch.Tensor:
+    """The fixed-region term on the RGB image: mean over pixels and channels of |(I - I0) * (1 - M)|.
+
+    Shape:
+        image, reference: [1, C, R, R] in [-1, 1]; fixed: [R, R] (1 - M)
+    """
+    return ((image - reference).abs() * fixed).mean()
+
+
+def anchor_loss(features: torch.Tensor, points: torch.Tensor, references: torch.Tensor,
+                window: FeatureWindow) -> torch.Tensor:
+    """Anchors hold still: sum over anchors of mean_{q, c} |F(q) - F0(q)| on their discs.
+
+    It sits on the same scale as one handle's motion term. Unlike the fixed region of a mask it is
+    compatible with a handle on the same pixel: that handle asks for F(q + d) = F(q), the anchor for
+    F(q) = F0(q), so the content under a shut eye's two lid points can split (one lid stays, one moves).
+
+    Shape:
+        points: [A, K, 2] the anchors' disc points (image row, col); references: [A, K, C] F0 there
+    """
+    return (sample_features(features, points, window) - references).abs().mean(dim=(1, 2)).sum()

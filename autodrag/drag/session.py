@@ -19,7 +19,7 @@ import torch
 from autodrag.drag.config import DragConfig, DragScales
 from autodrag.drag.coords import FeatureWindow, as_points, fixed_weight_map, sample_features
 from autodrag.drag.errors import DragInputError, DragStateError
-from autodrag.drag.losses import disc_offsets, mask_loss, motion_loss
+from autodrag.drag.losses import anchor_loss, disc_offsets, image_mask_loss, mask_loss, motion_loss
 from autodrag.drag.tracking import track_points
 from autodrag.latents import ws_from_seed
 
@@ -81,9 +81,13 @@ class _Drag:
     references: torch.Tensor  # [N, C] f_i = F0(p_i).
     reference_map: torch.Tensor | None  # [1, C, H, W] F0, kept only when a mask is in use.
     fixed: torch.Tensor | None  # [H, W] 1 - M at feature resolution, or None without a mask.
+    reference_image: torch.Tensor | None  # [1, C, R, R] I0, kept only for the image fixed-region term.
+    fixed_image: torch.Tensor | None  # [R, R] 1 - M at image resolution, with that term.
     scales: DragScales
     offsets: torch.Tensor  # [K, 2] the motion-supervision disc.
     good_delta: torch.Tensor  # Last delta whose features were finite.
+    anchor_points: torch.Tensor | None = None  # [A, K, 2] disc points around points that must stay.
+    anchor_refs: torch.Tensor | None = None  # [A, K, C] F0 at those points.
     tracker: PointTracker | None = None  # Tracks handles on the image instead of the features.
     best_delta: torch.Tensor | None = None  # Delta with the lowest mean tracked distance so far.
     best_mean: float = float("inf")
@@ -160,6 +164,7 @@ class DragSession:
         self._history_index = 0
         self._drag: _Drag | None = None
         self._features_image: torch.Tensor | None = None  # image of the last `_features` call, if it had one
+        # (as computed: it carries the step's graph when the latent did)
         self._stop = threading.Event()
         self.last_summary: DragSummary | None = None  # How the last finished drag ended.
 
@@ -248,16 +253,17 @@ class DragSession:
             return drag.base + drag.delta
         return torch.cat([drag.base[:rows] + drag.delta, drag.base[rows:]], dim=0)
 
-    def _features(self, ws: torch.Tensor) -> torch.Tensor:
-        """The drag feature map [1, C, H, W], running synthesis only up to it."""
+    def _features(self, ws: torch.Tensor, with_image: bool = False) -> torch.Tensor:
+        """The drag feature map [1, C, H, W], running synthesis only up to it (or to the end, `with_image`)."""
         drag = self._drag
         index = drag.feature_index if drag is not None else self._feature_index
         noise_mode = (drag.config if drag is not None else self.config).noise_mode
         # Rows the drag does not optimise are constants: the network skips their gradient work.
         grad_rows = drag.delta.shape[0] if drag is not None and drag.config.w_plus else None
-        out = self._G.synthesis.forward_features(ws[None], stop_at=index, grad_rows=grad_rows, noise_mode=noise_mode)
+        out = self._G.synthesis.forward_features(ws[None], stop_at=None if with_image else index,
+                                                 grad_rows=grad_rows, noise_mode=noise_mode)
         # When the feature map is the last block, the image comes with it: an image tracker reuses it.
-        self._features_image = None if out.image is None else out.image.detach()
+        self._features_image = out.image
         return out.features[index]
 
     def render(self) -> torch.Tensor:
@@ -268,7 +274,8 @@ class DragSession:
 
     # ----------------------------------------------------------------------------------- drags
     def start_drag(self, handles: object, targets: object,
-                   mask: torch.Tensor | np.ndarray | None = None, tracker: PointTracker | None = None) -> None:
+                   mask: torch.Tensor | np.ndarray | None = None, tracker: PointTracker | None = None,
+                   anchors: object = None) -> None:
         """Begin a drag: take F0 and f_i = F0(p_i) at the current latent, and a fresh Adam optimiser.
 
         Args:
@@ -277,6 +284,7 @@ class DragSession:
             mask: optional [R, R] binary map, 1 = movable; pixels at 0 are held close to F0.
             tracker: optional image -> handles function (e.g. re-detected landmarks) used instead of
                 feature tracking; it costs a full render per step.
+            anchors: optional [A, 2] (row, col) points whose content must stay put (`losses.anchor_loss`).
         Raises:
             DragInputError: bad points or mask (the message names the problem).
             DragStateError: a drag is already running.
@@ -294,25 +302,31 @@ class DragSession:
             i = int(same.nonzero()[0])
             raise DragInputError(f"target {i} equals its handle ({p[i, 0].item():g}, {p[i, 1].item():g})")
         movable = _as_mask(mask, self._resolution) if mask is not None else None
+        a = as_points(anchors, self._resolution, "anchors") if anchors is not None else p[:0]
 
         p, t = p.to(self._device), t.to(self._device)
         config, window = self.config, self.window
         base = self._latent.clone()
+        image_term = movable is not None and config.image_mask_weight > 0
         with torch.no_grad():
-            f0 = self._features(base)
+            f0 = self._features(base, with_image=image_term)
         fixed = None
         if movable is not None:
             fixed = fixed_weight_map(movable.to(self._device), window, tuple(f0.shape[-2:]))
         rows = config.w_plus_rows if config.w_plus else 1
         delta = torch.zeros([rows, base.shape[1]], device=self._device, requires_grad=True)
         scales = config.scaled(self._resolution, p.shape[0])
+        offsets = disc_offsets(scales.r1, self._device)
+        anchor_points = a.to(self._device)[:, None, :] + offsets[None] if a.shape[0] else None
         self._drag = _Drag(
             config=config, feature_index=self._feature_index, window=window,
             base=base, delta=delta, optimizer=torch.optim.Adam([delta], lr=config.lr),
             start_handles=p.clone(), handles=p.clone(), targets=t,
             references=sample_features(f0, p, window), reference_map=f0 if fixed is not None else None,
-            fixed=fixed, scales=scales, offsets=disc_offsets(scales.r1, self._device),
-            good_delta=delta.detach().clone(), tracker=tracker)
+            fixed=fixed, reference_image=self._features_image if image_term else None,
+            fixed_image=1 - movable.to(self._device) if image_term else None, scales=scales, offsets=offsets,
+            good_delta=delta.detach().clone(), tracker=tracker, anchor_points=anchor_points,
+            anchor_refs=None if anchor_points is None else sample_features(f0, anchor_points, window))
         entry = self._history[self._history_index]
         self._history[self._history_index] = replace(entry, handles=p.cpu().numpy(), targets=t.cpu().numpy())
         self._stop.clear()
@@ -329,7 +343,7 @@ class DragSession:
             raise DragStateError(f"the drag has ended ({drag.reason}): call finish()")
         start = time.perf_counter()
         drag.steps += 1
-        features = self._features(self._current_ws())
+        features = self._features(self._current_ws(), with_image=drag.reference_image is not None)
         loss_value = None
         if not torch.isfinite(features).all():
             self._restore_good(drag, "NaN/inf in the features")
@@ -363,6 +377,11 @@ class DragSession:
         if drag.fixed is not None and drag.scales.mask_weight > 0:
             loss = loss + drag.scales.mask_weight * mask_loss(features, drag.reference_map, drag.fixed,
                                                               drag.window.extent ** 2)
+        if drag.anchor_points is not None:
+            loss = loss + drag.config.anchor_weight * anchor_loss(features, drag.anchor_points, drag.anchor_refs, drag.window)
+        if drag.reference_image is not None:
+            loss = loss + drag.config.image_mask_weight * image_mask_loss(self._features_image, drag.reference_image,
+                                                                          drag.fixed_image)
         if drag.config.latent_reg > 0:
             loss = loss + drag.config.latent_reg * drag.delta.square().mean()
         return loss
@@ -373,7 +392,7 @@ class DragSession:
             drag.handles, _ = track_points(features, drag.handles, drag.references, drag.window,
                                            drag.scales.r2, drag.config.tracking)
         else:
-            image = self._features_image if self._features_image is not None else self.render()
+            image = self._features_image.detach() if self._features_image is not None else self.render()
             found = np.asarray(drag.tracker(image), dtype=np.float32).reshape(drag.handles.shape)
             drag.handles = torch.from_numpy(found).to(drag.handles.device)
         drag.tracked_after_update = True

@@ -85,6 +85,7 @@ class Controller:
         self._drag_id = 0
         self._detector = None
         self._preset_rows = np.zeros(0, dtype=int)  # landmark rows of the pending preset's handles
+        self._preset_anchors: np.ndarray | None = None  # (row, col) points the pending preset holds still
 
     # ------------------------------------------------------------------ state queries
     @property
@@ -252,7 +253,7 @@ class Controller:
         self.view.targets = [tuple(p) for p in plan.targets_rc.tolist()]
         self.mask = plan.mask.copy()
         self.view.pending_preset = name
-        self._preset_rows = plan.handle_rows
+        self._preset_rows, self._preset_anchors = plan.handle_rows, plan.anchors_rc
         self._record(f"{PRESETS[name].label}: {len(plan.handles_xy)} points planned; press Start")
 
     @_user_action
@@ -278,15 +279,16 @@ class Controller:
         self.step = 0
         self.last_frames = [self.image.copy()]
         mask = None if self.mask is None else self.mask.astype(np.float32)
-        tracker = None
+        tracker = anchors = None
         if self.view.pending_preset is not None and n == len(self._preset_rows):
             # A preset's handles are landmarks: track them as `autodrag edit` does (see presets.edit).
             self.session.config = preset_drag_config(self.drag_config)
             detector = self._landmark_detector()
             if detector.fast:
                 tracker = landmark_tracker(detector, self._preset_rows)
+            anchors = self._preset_anchors
         self._worker = DragWorker(self.session, self._drag_id, np.array(self.view.handles), np.array(self.view.targets),
-                                  mask, self.drag_config.max_steps, tracker=tracker)
+                                  mask, self.drag_config.max_steps, tracker=tracker, anchors=anchors)
         self._worker.start()
         self._record(f"drag started ({n} points)")
 

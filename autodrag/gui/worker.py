@@ -35,10 +35,10 @@ class DragWorker:
 
     def __init__(self, session: DragSession, drag_id: int, handles: np.ndarray, targets: np.ndarray,
                  mask: np.ndarray | None, max_steps: int, render_every_s: float = 0.25,
-                 tracker: PointTracker | None = None) -> None:
+                 tracker: PointTracker | None = None, anchors: np.ndarray | None = None) -> None:
         self.messages: queue.Queue[Progress] = queue.Queue()
         self._session, self._id = session, drag_id
-        self._drag_args = (handles, targets, mask, tracker)
+        self._drag_args = (handles, targets, mask, tracker, anchors)
         self._max_steps, self._render_every_s = max_steps, render_every_s
         self._thread = threading.Thread(target=self._run, name=f"drag-{drag_id}", daemon=True)
 

@@ -16,7 +16,7 @@ from autodrag.landmarks.select import BACKENDS, detector_for
 from autodrag.latents import LatentFileError, load_latent, ws_from_seed
 from autodrag.networks.cli import open_generator
 from autodrag.presets.batch import build_report, plan_items, run_items, shard_from_env, shard_of
-from autodrag.presets.edit import TRACKING_MODES, preset_drag_config, run_edit
+from autodrag.presets.edit import PRESET_TUNING, TRACKING_MODES, preset_drag_config, run_edit
 from autodrag.presets.outputs import write_edit
 from autodrag.presets.plan import PresetError
 from autodrag.presets.registry import PRESETS, STRENGTH_RANGE, parse_presets
@@ -48,7 +48,7 @@ common_options = [
                  help="auto = bundled detector for the bundled model, face-alignment (fan) otherwise."),
     click.option("--mask/--no-mask", default=True, show_default=True, help="Automatic movable-region mask."),
     click.option("--steps", type=click.IntRange(1), default=300, show_default=True, help="Max drag steps."),
-    click.option("--lr", type=float, default=2e-3, show_default=True, help="Adam step size on the latent."),
+    click.option("--lr", type=float, default=PRESET_TUNING["lr"], show_default=True, help="Adam step size on the latent."),
     click.option("--tracking", type=click.Choice(TRACKING_MODES), default="auto", show_default=True,
                  help="Handle tracking: re-detected landmarks, DragGAN's features, or auto (landmarks with the "
                       "fast bundled detector, features with face-alignment)."),

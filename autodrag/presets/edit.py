@@ -20,17 +20,22 @@ from autodrag.landmarks.base import LandmarkDetector
 from autodrag.presets.measures import face_measures, preset_success
 from autodrag.presets.plan import EditPlan, plan_edit
 
-__all__ = ["EditResult", "TRACKING_MODES", "landmark_tracker", "preset_drag_config", "run_edit"]
+__all__ = ["EditResult", "PRESET_TUNING", "TRACKING_MODES", "landmark_tracker", "preset_drag_config", "run_edit"]
 
 TRACKING_MODES = ("auto", "landmarks", "features")
 
 
 PRESET_PATIENCE = 40  # steps without progress before a preset drag stops (and keeps its best latent)
+# What a preset drag changes in the base config, tuned with scripts/bench_presets.py (docs/BENCHMARKS.md):
+# a 1.5 px motion disc at 128 px (the paper's 3 px at 512 is a single pixel there, too weak to pull two
+# lids the last pixel together), a faster step, and the mask also held on the RGB image (the feature
+# term alone lets lower blocks' RGB skips leak changes outside the mask).
+PRESET_TUNING = {"patience": PRESET_PATIENCE, "r1": 6.0, "lr": 4e-3, "image_mask_weight": 2.0}
 
 
 def preset_drag_config(base: DragConfig | None = None, **changes) -> DragConfig:
-    """Drag settings for preset edits: `base` (default: the paper's) plus the patience stop."""
-    return replace(base or DragConfig(), patience=PRESET_PATIENCE, **changes)
+    """Drag settings for preset edits: `base` (default: the paper's) with `PRESET_TUNING`, then `changes`."""
+    return replace(base or DragConfig(), **{**PRESET_TUNING, **changes})
 
 
 def landmark_tracker(detector: LandmarkDetector, handle_rows: np.ndarray) -> PointTracker:
@@ -90,7 +95,7 @@ def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: Landma
     before = to_uint8(session.render())
     lm_before = detector.detect(before)
     plan = plan_edit(lm_before, presets, strength, before.shape[:2], mask=mask)
-    session.start_drag(plan.handles_rc, plan.targets_rc, mask=plan.mask.astype(np.float32),
+    session.start_drag(plan.handles_rc, plan.targets_rc, mask=plan.mask.astype(np.float32), anchors=plan.anchors_rc,
                        tracker=landmark_tracker(detector, plan.handle_rows) if by_landmarks else None)
     frames, tracked = [before], [plan.handles_xy]
     for result in session.run():

@@ -61,6 +61,7 @@ def result_record(result: EditResult, **context: object) -> dict:
         "handles": np.round(plan.handles_xy, 3).tolist(),
         "targets": np.round(plan.targets_xy, 3).tolist(),
         "handle_landmarks": [int(r) + 1 for r in plan.handle_rows],
+        "anchors": np.round(plan.anchors_xy, 3).tolist(),  # points held still (a shut eye's lower lid)
         "measures_before": {k: round(v, 5) for k, v in result.measures_before.items()},
         "measures_after": {k: round(v, 5) for k, v in result.measures_after.items()},
         "mask_fraction": round(float(plan.mask.mean()), 4),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,7 @@ class EditPlan:
     targets_xy: np.ndarray  # float32 [K, 2]
     handle_rows: np.ndarray  # int [K]: the landmark row (0-based) each handle is
     mask: np.ndarray  # bool [H, W]: True where the image may change
+    anchors_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.float32))  # [A, 2] stay put
 
     @property
     def handles_rc(self) -> np.ndarray:
@@ -39,6 +40,11 @@ class EditPlan:
     def targets_rc(self) -> np.ndarray:
         """Targets as drag-engine (row, col) pixels, float32 [K, 2]."""
         return xy_to_rowcol(self.targets_xy)
+
+    @property
+    def anchors_rc(self) -> np.ndarray | None:
+        """Anchors as drag-engine (row, col) pixels, float32 [A, 2], or None when there are none."""
+        return xy_to_rowcol(self.anchors_xy) if len(self.anchors_xy) else None
 
 
 def _check_landmarks(landmarks_xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -89,4 +95,4 @@ def plan_edit(landmarks_xy: np.ndarray, presets: str | list[str] | list[Preset],
             centres = np.concatenate([lm[rows(*p.mask_points)], m.handles, m.targets])
             movable |= disc_mask(image_shape, centres, p.mask_radius * iod)
     return EditPlan([p.name for p in chosen], float(strength), lm.astype(np.float32),
-                    moves.handles, moves.targets, moves.rows, movable)
+                    moves.handles, moves.targets, moves.rows, movable, moves.anchors)

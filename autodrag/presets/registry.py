@@ -98,7 +98,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("slim_face", "Slim face", _slim_face,
            JAW, 0.18, "jaw_width", "jaw pairs 2-16 ... 5-13 close by strength x 8% of the jaw width"),
     Preset("smile", "Smile", _smile, LIPS, 0.22, "mouth_width", "mouth corners 49 and 55 move up and out"),
-    Preset("raise_brows", "Raise brows", _raise_brows, BROWS, 0.16, "brow_height", "brows 18-27 move up"),
+    Preset("raise_brows", "Raise brows", _raise_brows, BROWS, 0.3, "brow_height", "brows 18-27 move up"),
 ]}
 
 

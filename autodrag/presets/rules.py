@@ -7,7 +7,7 @@ taken from the eye line, so a slightly rotated face is handled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,17 +17,22 @@ __all__ = ["Moves", "meet_at_midpoints", "move_apart", "move_toward", "pairs_tow
 
 @dataclass
 class Moves:
-    """Handles and their targets, (x, y) pixels, float32 [K, 2] each, and the landmark row of each handle."""
+    """Handles and their targets, (x, y) pixels, float32 [K, 2] each, and the landmark row of each handle.
+
+    Anchors are points whose content must stay where it is (a shut eye's lower lid while its upper lid rises).
+    """
 
     handles: np.ndarray
     targets: np.ndarray
     rows: np.ndarray  # int [K]: 0-based landmark row each handle sits on
+    anchors: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.float32))  # [A, 2] (x, y)
 
     @staticmethod
     def concat(moves: list["Moves"]) -> "Moves":
         return Moves(np.concatenate([m.handles for m in moves]).astype(np.float32),
                      np.concatenate([m.targets for m in moves]).astype(np.float32),
-                     np.concatenate([m.rows for m in moves]).astype(np.int64))
+                     np.concatenate([m.rows for m in moves]).astype(np.int64),
+                     np.concatenate([m.anchors.reshape(-1, 2) for m in moves]).astype(np.float32))
 
 
 def _pair_rows(pairs: list[tuple[int, int]]) -> np.ndarray:
@@ -58,16 +63,20 @@ def meet_at_midpoints(lm: np.ndarray, pairs: list[tuple[int, int]], strength: fl
 def move_apart(lm: np.ndarray, pairs: list[tuple[int, int]], strength: float, min_gap_px: float = 0.0) -> Moves:
     """Along each pair's ray a -> b, a and b move apart so their distance grows by strength x itself.
 
-    A pair closer than `min_gap_px` grows by strength x `min_gap_px` instead, along the face's
-    downward axis when a and b (nearly) coincide: widening a closed eye opens it, where growing a
-    zero opening by any factor would leave it shut.
+    A pair closer than `min_gap_px` (a shut eye) opens by strength x `min_gap_px` instead, and only
+    `a` moves (away from b, or up the face when they coincide) while b is an anchor: two handles on
+    one pixel pulled opposite ways would cancel, a free b lets the whole eye slide along with a, and a
+    shut eye opens by its upper lid.
     """
     a, b = lm[[i for i, _ in pairs]], lm[[j for _, j in pairs]]
     gap = np.linalg.norm(b - a, axis=1, keepdims=True)
     _, up = face_axes(lm)
     direction = np.where(gap > 0.25 * max(min_gap_px, 1e-6), (b - a) / np.maximum(gap, 1e-6), -up)
-    offset = direction * np.maximum(gap, min_gap_px) * (strength / 2)  # each side takes half of the extra
-    return Moves(np.concatenate([a, b]), np.concatenate([a - offset, b + offset]), _pair_rows(pairs))
+    shut = gap[:, 0] < min_gap_px
+    offset = direction * np.where(shut[:, None], min_gap_px * strength, gap * strength / 2)  # open: half each
+    rows_a, rows_b = np.array([i for i, _ in pairs]), np.array([j for _, j in pairs])
+    return Moves(np.concatenate([a, b[~shut]]), np.concatenate([a - offset, (b + offset)[~shut]]),
+                 np.concatenate([rows_a, rows_b[~shut]]), b[shut].astype(np.float32))
 
 
 def move_toward(lm: np.ndarray, moving: list[int], goals: list[int], strength: float) -> Moves:

@@ -13,6 +13,13 @@ from autodrag.drag import DragConfig, DragInputError, DragSession, DragStateErro
 FAST = DragConfig(r1=8, r2=16, lr=5e-3)  # radii scaled to 64 px: r1 = 1 px, r2 = 2 px
 
 
+def _movable_centre() -> np.ndarray:
+    """A 64 px mask: the centre (rows 14-45, cols 10-49) movable, the border fixed."""
+    movable = np.zeros((64, 64), dtype=bool)
+    movable[14:46, 10:50] = True
+    return movable
+
+
 def test_drag_moves_the_handle_to_the_target_and_carries_its_feature(G64, ws64):
     """Outcome: the tracked handle reaches the target, and the feature there is f_i, not what was there."""
     session = DragSession(G64, ws64, DragConfig(r1=16, r2=24, lr=5e-3, max_steps=40))
@@ -191,8 +198,7 @@ def test_bad_latent_config_and_call_order(G64, ws64):
 
 def test_mask_keeps_the_fixed_region(G64, ws64):
     """With most of the image fixed, the fixed region's features change less than without a mask."""
-    movable = np.zeros((64, 64), dtype=bool)
-    movable[14:46, 10:50] = True
+    movable = _movable_centre()
     changes = []
     for mask in (None, movable):
         session = DragSession(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, mask_weight=200))
@@ -264,3 +270,43 @@ def test_an_image_tracker_sees_the_same_image_render_makes(G64, ws64):
     session.step()
     torch.testing.assert_close(images[-1], expected)
     assert not torch.equal(images[0], images[-1])
+
+
+def test_image_mask_term_holds_the_fixed_pixels(G64, ws64):
+    """The RGB fixed-region term keeps pixels outside the mask closer to the start than the feature term alone."""
+    movable = _movable_centre()
+    changes = []
+    for image_weight in (0.0, 50.0):
+        session = DragSession(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, mask_weight=20,
+                                                    image_mask_weight=image_weight))
+        before = session.render()
+        session.start_drag([[30, 24]], [[30, 34]], mask=movable)
+        list(session.run(max_steps=8))
+        changes.append((session.render() - before).abs()[0][:, ~torch.from_numpy(movable)].mean().item())
+    assert changes[1] < 0.7 * changes[0], changes
+
+
+def test_an_anchor_holds_its_content_while_a_handle_moves(G64, ws64):
+    """Features on an anchor's disc stay closer to F0 with the anchor than without it."""
+    anchor = torch.tensor([[30.0, 18.0]])
+    changes = []
+    for anchors in (None, anchor):
+        session = DragSession(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, anchor_weight=5))
+        with torch.no_grad():
+            f0 = session._features(session.latent)
+        session.start_drag([[30, 24]], [[30, 34]], anchors=anchors)
+        list(session.run(max_steps=8))
+        with torch.no_grad():
+            f = session._features(session.latent)
+        changes.append((sample_features(f, anchor, session.window) - sample_features(f0, anchor, session.window))
+                       .abs().mean().item())
+    assert changes[1] < 0.7 * changes[0], changes
+
+
+def test_bad_anchors_and_weights_are_clear_errors(G64, ws64):
+    session = DragSession(G64, ws64, FAST)
+    with pytest.raises(DragInputError, match=r"anchors\[0\] = \(70, 5\) is outside"):
+        session.start_drag([[20, 20]], [[20, 30]], anchors=[[70, 5]])
+    for field in ("image_mask_weight", "anchor_weight"):
+        with pytest.raises(DragInputError, match=f"{field} must be >= 0"):
+            DragConfig(**{field: -1.0})

@@ -164,11 +164,18 @@ def test_open_mouth_success_is_judged_against_the_lips_before_the_edit():
     assert not SUCCESS_RULES["open_mouth"][1](before, face_measures(_face(mouth_open=0.1)))
 
 
-def test_widen_eyes_opens_a_closed_eye_upward_and_downward():
-    """A shut eye has no opening to grow: its lids part by 15% of the eye width (x strength) instead."""
+def test_widen_eyes_opens_a_closed_eye_by_its_upper_lid():
+    """A shut eye has no opening to grow: its upper lid rises by 15% of the eye width (x strength) instead.
+
+    The lower lid is no handle then: two handles on one pixel pulled apart would cancel in the drag.
+    """
     lm = _face(eye_open_left=0.0, eye_open_right=0.0)
     assert measures.eye_aspect_ratio(lm, "left") < 0.02
     after = _applied(plan_edit(lm, "widen_eyes", 1.0, (RES, RES)))
     for side in ("left", "right"):
         assert 0.12 < measures.eye_aspect_ratio(after, side) < 0.2
-    assert after[37, 1] < lm[37, 1] and after[41, 1] > lm[41, 1]  # upper lid 38 up, lower lid 42 down
+    plan = plan_edit(lm, "widen_eyes", 1.0, (RES, RES))
+    assert after[37, 1] < lm[37, 1] - 1  # upper lid 38 up
+    assert sorted(plan.handle_rows) == rows(38, 39, 44, 45)  # lower lids are no handles...
+    np.testing.assert_allclose(plan.anchors_xy, lm[rows(42, 41, 48, 47)])  # ...but anchors that stay
+    assert plan.anchors_rc is not None and plan_edit(_face(), "widen_eyes", 1.0, (RES, RES)).anchors_rc is None
