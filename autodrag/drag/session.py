@@ -344,6 +344,7 @@ class DragSession:
         start = time.perf_counter()
         drag.steps += 1
         features = self._features(self._current_ws(), with_image=drag.reference_image is not None)
+        image = self._features_image  # with this step's graph; None unless synthesis ran to the end
         loss_value = None
         if not torch.isfinite(features).all():
             self._restore_good(drag, "NaN/inf in the features")
@@ -355,7 +356,7 @@ class DragSession:
             elif self._stalled(drag):
                 drag.reason = "stalled"
             else:
-                loss = self._loss(drag, features)
+                loss = self._loss(drag, features, image)
                 loss_value = float(loss.detach())
                 if not np.isfinite(loss_value):
                     self._restore_good(drag, "NaN/inf in the loss")
@@ -372,16 +373,16 @@ class DragSession:
                           ms=(time.perf_counter() - start) * 1e3, done=drag.reason is not None,
                           reason=drag.reason)
 
-    def _loss(self, drag: _Drag, features: torch.Tensor) -> torch.Tensor:
+    def _loss(self, drag: _Drag, features: torch.Tensor, image: torch.Tensor | None) -> torch.Tensor:
         loss = motion_loss(features, drag.handles, drag.targets, drag.window, drag.offsets)
         if drag.fixed is not None and drag.scales.mask_weight > 0:
             loss = loss + drag.scales.mask_weight * mask_loss(features, drag.reference_map, drag.fixed,
                                                               drag.window.extent ** 2)
         if drag.anchor_points is not None:
-            loss = loss + drag.config.anchor_weight * anchor_loss(features, drag.anchor_points, drag.anchor_refs, drag.window)
+            loss = loss + drag.config.anchor_weight * anchor_loss(features, drag.anchor_points, drag.anchor_refs,
+                                                                  drag.window)
         if drag.reference_image is not None:
-            loss = loss + drag.config.image_mask_weight * image_mask_loss(self._features_image, drag.reference_image,
-                                                                          drag.fixed_image)
+            loss = loss + drag.config.image_mask_weight * image_mask_loss(image, drag.reference_image, drag.fixed_image)
         if drag.config.latent_reg > 0:
             loss = loss + drag.config.latent_reg * drag.delta.square().mean()
         return loss
