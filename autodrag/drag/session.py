@@ -23,12 +23,13 @@ from autodrag.drag.losses import anchor_loss, disc_offsets, image_mask_loss, mas
 from autodrag.drag.tracking import track_points
 from autodrag.latents import ws_from_seed
 
-__all__ = ["STOP_REASONS", "PointTracker", "DragSession", "DragSummary", "Snapshot", "StepResult"]
+__all__ = ["STOP_REASONS", "ImageGuide", "PointTracker", "DragSession", "DragSummary", "Snapshot", "StepResult"]
 
 STOP_REASONS = ("converged", "stalled", "max_steps", "stopped", "nan")
 
 # A tracker maps the current image [1, C, H, W] in [-1, 1] to the handles' (row, col) [N, 2].
 PointTracker = Callable[[torch.Tensor], np.ndarray]
+ImageGuide = Callable[[torch.Tensor], torch.Tensor]  # step image [1, C, R, R] (with gradient) -> scalar loss
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class _Drag:
     anchor_points: torch.Tensor | None = None  # [A, K, 2] disc points around points that must stay.
     anchor_refs: torch.Tensor | None = None  # [A, K, C] F0 at those points.
     tracker: PointTracker | None = None  # Tracks handles on the image instead of the features.
+    guide: ImageGuide | None = None  # Extra loss on the step's image (e.g. landmarks at their targets).
     best_delta: torch.Tensor | None = None  # Delta with the lowest mean tracked distance so far.
     best_mean: float = float("inf")
     best_step: int = 0
@@ -275,7 +277,7 @@ class DragSession:
     # ----------------------------------------------------------------------------------- drags
     def start_drag(self, handles: object, targets: object,
                    mask: torch.Tensor | np.ndarray | None = None, tracker: PointTracker | None = None,
-                   anchors: object = None) -> None:
+                   anchors: object = None, guide: ImageGuide | None = None) -> None:
         """Begin a drag: take F0 and f_i = F0(p_i) at the current latent, and a fresh Adam optimiser.
 
         Args:
@@ -285,6 +287,8 @@ class DragSession:
             tracker: optional image -> handles function (e.g. re-detected landmarks) used instead of
                 feature tracking; it costs a full render per step.
             anchors: optional [A, 2] (row, col) points whose content must stay put (`losses.anchor_loss`).
+            guide: optional image -> scalar loss added every step (differentiable; [1, C, R, R] in [-1, 1]);
+                it costs the synthesis blocks after the drag feature map.
         Raises:
             DragInputError: bad points or mask (the message names the problem).
             DragStateError: a drag is already running.
@@ -325,7 +329,7 @@ class DragSession:
             references=sample_features(f0, p, window), reference_map=f0 if fixed is not None else None,
             fixed=fixed, reference_image=self._features_image if image_term else None,
             fixed_image=1 - movable.to(self._device) if image_term else None, scales=scales, offsets=offsets,
-            good_delta=delta.detach().clone(), tracker=tracker, anchor_points=anchor_points,
+            good_delta=delta.detach().clone(), tracker=tracker, guide=guide, anchor_points=anchor_points,
             anchor_refs=None if anchor_points is None else sample_features(f0, anchor_points, window))
         entry = self._history[self._history_index]
         self._history[self._history_index] = replace(entry, handles=p.cpu().numpy(), targets=t.cpu().numpy())
@@ -343,7 +347,8 @@ class DragSession:
             raise DragStateError(f"the drag has ended ({drag.reason}): call finish()")
         start = time.perf_counter()
         drag.steps += 1
-        features = self._features(self._current_ws(), with_image=drag.reference_image is not None)
+        features = self._features(self._current_ws(),
+                                  with_image=drag.reference_image is not None or drag.guide is not None)
         image = self._features_image  # with this step's graph; None unless synthesis ran to the end
         loss_value = None
         if not torch.isfinite(features).all():
@@ -383,6 +388,8 @@ class DragSession:
                                                                   drag.window)
         if drag.reference_image is not None:
             loss = loss + drag.config.image_mask_weight * image_mask_loss(image, drag.reference_image, drag.fixed_image)
+        if drag.guide is not None:
+            loss = loss + drag.guide(image)
         if drag.config.latent_reg > 0:
             loss = loss + drag.config.latent_reg * drag.delta.square().mean()
         return loss

@@ -25,7 +25,8 @@ from autodrag.landmarks.select import detector_for
 from autodrag.latents import load_latent, save_latent, ws_from_seed
 from autodrag.networks import load_generator
 from autodrag.presets import PRESETS, STRENGTH_RANGE, plan_edit
-from autodrag.presets.edit import landmark_tracker, preset_drag_config
+from autodrag.presets.edit import landmark_tracker, plan_guide, preset_drag_config
+from autodrag.presets.plan import EditPlan
 from autodrag.presets.masks import disc_mask
 
 __all__ = ["Controller", "ViewState"]
@@ -84,8 +85,7 @@ class Controller:
         self._worker: DragWorker | None = None
         self._drag_id = 0
         self._detector = None
-        self._preset_rows = np.zeros(0, dtype=int)  # landmark rows of the pending preset's handles
-        self._preset_anchors: np.ndarray | None = None  # (row, col) points the pending preset holds still
+        self._preset_plan: EditPlan | None = None  # the pending preset's plan (handles, anchors, guide)
 
     # ------------------------------------------------------------------ state queries
     @property
@@ -253,7 +253,7 @@ class Controller:
         self.view.targets = [tuple(p) for p in plan.targets_rc.tolist()]
         self.mask = plan.mask.copy()
         self.view.pending_preset = name
-        self._preset_rows, self._preset_anchors = plan.handle_rows, plan.anchors_rc
+        self._preset_plan = plan
         self._record(f"{PRESETS[name].label}: {len(plan.handles_xy)} points planned; press Start")
 
     @_user_action
@@ -279,16 +279,18 @@ class Controller:
         self.step = 0
         self.last_frames = [self.image.copy()]
         mask = None if self.mask is None else self.mask.astype(np.float32)
-        tracker = anchors = None
-        if self.view.pending_preset is not None and n == len(self._preset_rows):
-            # A preset's handles are landmarks: track them as `autodrag edit` does (see presets.edit).
+        tracker = anchors = guide = None
+        plan = self._preset_plan
+        if self.view.pending_preset is not None and plan is not None and n == len(plan.handle_rows):
+            # A preset's handles are landmarks: track and guide them as `autodrag edit` does (see presets.edit).
             self.session.config = preset_drag_config(self.drag_config)
             detector = self._landmark_detector()
             if detector.fast:
-                tracker = landmark_tracker(detector, self._preset_rows)
-            anchors = self._preset_anchors
+                tracker = landmark_tracker(detector, plan.handle_rows)
+            anchors = plan.anchors_rc
+            guide = plan_guide(detector, plan, *((self.session.render(), mask) if mask is not None else ()))
         self._worker = DragWorker(self.session, self._drag_id, np.array(self.view.handles), np.array(self.view.targets),
-                                  mask, self.drag_config.max_steps, tracker=tracker, anchors=anchors)
+                                  mask, self.drag_config.max_steps, tracker=tracker, anchors=anchors, guide=guide)
         self._worker.start()
         self._record(f"drag started ({n} points)")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autodrag.drag import DragSession, DragSummary
-from autodrag.drag.session import PointTracker
+from autodrag.drag.session import ImageGuide, PointTracker
 from autodrag.images import to_uint8
 
 __all__ = ["DragWorker", "Progress"]
@@ -35,10 +35,11 @@ class DragWorker:
 
     def __init__(self, session: DragSession, drag_id: int, handles: np.ndarray, targets: np.ndarray,
                  mask: np.ndarray | None, max_steps: int, render_every_s: float = 0.25,
-                 tracker: PointTracker | None = None, anchors: np.ndarray | None = None) -> None:
+                 tracker: PointTracker | None = None, anchors: np.ndarray | None = None,
+                 guide: ImageGuide | None = None) -> None:
         self.messages: queue.Queue[Progress] = queue.Queue()
         self._session, self._id = session, drag_id
-        self._drag_args = (handles, targets, mask, tracker, anchors)
+        self._drag_args = (handles, targets, mask, tracker, anchors, guide)
         self._max_steps, self._render_every_s = max_steps, render_every_s
         self._thread = threading.Thread(target=self._run, name=f"drag-{drag_id}", daemon=True)
 

@@ -22,6 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import torch
 
 __all__ = [
     "BROW_LEFT",
@@ -96,6 +97,12 @@ class LandmarkDetector(ABC):
         Returns:
             float32 [68, 2] (x, y) pixels of `image`.
         """
+
+    differentiable: bool = False  # `detect_tensor` is implemented (presets can guide a drag with it).
+
+    def detect_tensor(self, image: torch.Tensor) -> torch.Tensor:
+        """Landmarks [68, 2] (x, y) of a synthesis image [1, 3, H, W] in [-1, 1], differentiable in the image."""
+        raise NotImplementedError(f"{type(self).__name__} has no differentiable read-out")
 
     def detect_many(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """Landmarks of several images, float32 [N, 68, 2]; backends may batch this."""

@@ -35,6 +35,7 @@ class ToyLandmarkDetector(LandmarkDetector):
     """68-point detector for toy faces and the bundled generator's outputs."""
 
     fast = True  # a few ms per 128 px image: presets track their handles with it
+    differentiable = True  # soft-argmax heatmaps: presets guide drags with `detect_tensor`
 
     def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "cpu"):
         """
@@ -75,6 +76,16 @@ class ToyLandmarkDetector(LandmarkDetector):
         pts = soft_argmax(self.model(x), self.model.config.stride).cpu().numpy()
         scale = np.stack([p[1] for p in prepared])[:, None, :]
         return ((pts + 0.5) * scale - 0.5).astype(np.float32)
+
+    def detect_tensor(self, image: torch.Tensor) -> torch.Tensor:
+        """Differentiable landmarks [68, 2] (x, y) pixels of a synthesis image [1, 3, H, W] in [-1, 1]."""
+        h, w = image.shape[-2:]
+        x = image.clamp(-1, 1)
+        if (h, w) != (self.size, self.size):
+            x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        pts = soft_argmax(self.model(x.to(self.device)), self.model.config.stride)[0]
+        scale = torch.tensor([w / self.size, h / self.size], device=pts.device)
+        return (pts + 0.5) * scale - 0.5
 
     def detect(self, image: np.ndarray) -> np.ndarray:
         """Landmarks float32 [68, 2] (x, y) pixels of `image` (uint8 [H, W, 3])."""

@@ -47,6 +47,8 @@ common_options = [
     click.option("--landmarks", type=click.Choice(BACKENDS), default="auto", show_default=True,
                  help="auto = bundled detector for the bundled model, face-alignment (fan) otherwise."),
     click.option("--mask/--no-mask", default=True, show_default=True, help="Automatic movable-region mask."),
+    click.option("--guide/--no-guide", default=True, show_default=True,
+                 help="Eye presets also pull the detector's landmarks to the targets (differentiable detector only)."),
     click.option("--steps", type=click.IntRange(1), default=300, show_default=True, help="Max drag steps."),
     click.option("--lr", type=float, default=PRESET_TUNING["lr"], show_default=True, help="Adam step size on the latent."),
     click.option("--tracking", type=click.Choice(TRACKING_MODES), default="auto", show_default=True,
@@ -69,7 +71,7 @@ def _with_common(f):
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/edit"), show_default=True)
 @_with_common
 def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path | None, strength: float, psi: float,
-         landmarks: str, mask: bool, steps: int, lr: float, tracking: str, device: str) -> None:
+         landmarks: str, mask: bool, guide: bool, steps: int, lr: float, tracking: str, device: str) -> None:
     """Apply expression presets to one face.
 
     \b
@@ -91,7 +93,7 @@ def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path
     bar = tqdm(total=steps, desc=",".join(presets), unit="step")
     try:
         result = run_edit(G, ws, detector, presets, strength, mask=mask, config=preset_drag_config(max_steps=steps, lr=lr),
-                          tracking=tracking, on_step=lambda step, loss: bar.update(1))
+                          tracking=tracking, guide=guide, on_step=lambda step, loss: bar.update(1))
     except (PresetError, DragInputError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -103,7 +105,7 @@ def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path
 
 
 def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, strength: float, psi: float,
-           landmarks: str, mask: bool, steps: int, lr: float, tracking: str, device: str,
+           landmarks: str, mask: bool, guide: bool, steps: int, lr: float, tracking: str, device: str,
            shard: tuple[int, int] | None, title: str, gif: bool) -> dict:
     dev = resolve_device(device)
     G = open_generator(ckpt, dev)
@@ -115,7 +117,7 @@ def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, s
 
     def edit_one(item, item_dir: Path) -> dict:
         result = run_edit(G, ws_from_seed(G, item.seed, psi), detector, item.preset.replace("+", ","), strength,
-                          mask=mask, config=config, frame_every=4 if gif else 0, tracking=tracking)
+                          mask=mask, config=config, frame_every=4 if gif else 0, tracking=tracking, guide=guide)
         return write_edit(item_dir, result, gif=gif, seed=item.seed, checkpoint=str(ckpt) if ckpt else "bundled",
                           landmarks=landmarks, truncation_psi=psi)
 
@@ -153,7 +155,7 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
 @click.option("--gif/--no-gif", default=False, show_default=True, help="Write GIFs for every item.")
 @_with_common
 def batch(seeds: list[int], preset_spec: str, out: Path, shard: str | None, gif: bool, ckpt: Path | None,
-          strength: float, psi: float, landmarks: str, mask: bool, steps: int, lr: float, tracking: str,
+          strength: float, psi: float, landmarks: str, mask: bool, guide: bool, steps: int, lr: float, tracking: str,
           device: str) -> None:
     """Edit many seeds with several presets; re-running skips finished items.
 
@@ -162,11 +164,12 @@ def batch(seeds: list[int], preset_spec: str, out: Path, shard: str | None, gif:
       autodrag batch --seeds 0-99 --presets close_eyes,open_mouth --out runs/x
       torchrun --nproc_per_node 2 -m autodrag.cli batch --seeds 0-99 --presets smile --out runs/y
     """
-    _batch(seeds, _check_presets(preset_spec), out, ckpt, strength, psi, landmarks, mask, steps, lr, tracking,
+    _batch(seeds, _check_presets(preset_spec), out, ckpt, strength, psi, landmarks, mask, guide, steps, lr, tracking,
            device, _parse_shard(shard), "AutoDrag batch", gif)
 
 
 def run_preset_demo(seeds: list[int], out: Path, device: str) -> dict:
     """Every preset on `seeds` of the bundled model, reported in out/index.html."""
-    return _batch(seeds, list(PRESETS), out, None, 1.0, 0.7, "auto", True, 300, 2e-3, "auto", device, None,
+    return _batch(seeds, list(PRESETS), out, None, 1.0, 0.7, "auto", True, True, 300, PRESET_TUNING["lr"], "auto",
+                  device, None,
                   "AutoDrag demo: every preset on the bundled model", gif=True)

@@ -13,14 +13,16 @@ import numpy as np
 import torch
 
 from autodrag.drag import DragConfig, DragSession
-from autodrag.drag.session import PointTracker
+from autodrag.drag.session import ImageGuide, PointTracker
 from autodrag.drag.coords import rowcol_to_xy, xy_to_rowcol
 from autodrag.images import to_uint8
 from autodrag.landmarks.base import LandmarkDetector
 from autodrag.presets.measures import face_measures, preset_success
 from autodrag.presets.plan import EditPlan, plan_edit
+from autodrag.presets.registry import get_preset
 
-__all__ = ["EditResult", "PRESET_TUNING", "TRACKING_MODES", "landmark_tracker", "preset_drag_config", "run_edit"]
+__all__ = ["EditResult", "PRESET_TUNING", "TRACKING_MODES", "landmark_guide", "landmark_tracker", "plan_guide", "preset_drag_config",
+           "run_edit"]
 
 TRACKING_MODES = ("auto", "landmarks", "features")
 
@@ -47,6 +49,40 @@ def landmark_tracker(detector: LandmarkDetector, handle_rows: np.ndarray) -> Poi
     return track
 
 
+def landmark_guide(detector: LandmarkDetector, rows: np.ndarray, goals_xy: np.ndarray, weight: float,
+                   reference: torch.Tensor | None = None, movable: np.ndarray | None = None) -> ImageGuide:
+    """An `ImageGuide`: weight x the mean pixel distance from the detector's landmarks `rows` to `goals_xy`.
+
+    With `reference` (the image at the start, [1, 3, H, W]) and `movable` ([H, W], 1 = may change), the
+    detector sees the step's image only inside the movable region and the reference outside it, so the
+    guide's gradient never asks for a change outside the mask.
+    """
+    goals = torch.as_tensor(np.asarray(goals_xy, dtype=np.float32))
+    index = torch.as_tensor(np.asarray(rows, dtype=np.int64))
+    inside = None if movable is None else torch.as_tensor(np.asarray(movable, dtype=np.float32))
+
+    def guide(image: torch.Tensor) -> torch.Tensor:
+        if inside is not None:
+            m = inside.to(image.device)
+            image = image * m + reference.to(image.device) * (1 - m)
+        found = detector.detect_tensor(image)[index]
+        return weight * (found - goals.to(found.device)).norm(dim=1).mean()
+
+    return guide
+
+
+def plan_guide(detector: LandmarkDetector, plan: EditPlan, reference: torch.Tensor | None = None,
+               movable: np.ndarray | None = None) -> ImageGuide | None:
+    """The landmark guide of a plan (handles to targets, anchors held), or None when its presets have no
+    `guide_weight` or the detector is not differentiable. `reference`, `movable`: see `landmark_guide`."""
+    weight = max(get_preset(name).guide_weight for name in plan.presets)
+    if weight <= 0 or not detector.differentiable:
+        return None
+    rows = np.concatenate([plan.handle_rows, plan.anchor_rows])
+    goals = np.concatenate([plan.targets_xy, plan.landmarks_xy[plan.anchor_rows]])
+    return landmark_guide(detector, rows, goals, weight, reference, movable)
+
+
 @dataclass
 class EditResult:
     """Everything an edit produced (images uint8 [H, W, 3]; points (x, y) pixels)."""
@@ -70,7 +106,8 @@ class EditResult:
 
 def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: LandmarkDetector, presets: str | list[str],
              strength: float = 1.0, *, mask: bool = True, config: DragConfig | None = None, frame_every: int = 4,
-             tracking: str = "auto", on_step: Callable[[int, float], None] | None = None) -> EditResult:
+             tracking: str = "auto", guide: bool = True,
+             on_step: Callable[[int, float], None] | None = None) -> EditResult:
     """Apply expression presets to the face of `ws` by dragging its landmarks.
 
     Args:
@@ -82,6 +119,8 @@ def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: Landma
         tracking: 'landmarks' re-detects the handle landmarks on the image every step (the handles are
             landmarks, so this is exact where feature tracking confuses lids a pixel or two apart);
             'features' is DragGAN's tracking; 'auto' = landmarks when the detector is fast (toy).
+        guide: for presets with a `guide_weight` and a differentiable detector (toy), also pull the
+            detector's landmarks to the targets (`landmark_guide`); False = motion supervision only.
     Raises:
         PresetError, DragInputError, and the detector's errors (no face, missing weights).
     """
@@ -96,7 +135,8 @@ def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: Landma
     lm_before = detector.detect(before)
     plan = plan_edit(lm_before, presets, strength, before.shape[:2], mask=mask)
     session.start_drag(plan.handles_rc, plan.targets_rc, mask=plan.mask.astype(np.float32), anchors=plan.anchors_rc,
-                       tracker=landmark_tracker(detector, plan.handle_rows) if by_landmarks else None)
+                       tracker=landmark_tracker(detector, plan.handle_rows) if by_landmarks else None,
+                       guide=plan_guide(detector, plan, *((session.render(), plan.mask) if mask else ())) if guide else None)
     frames, tracked = [before], [plan.handles_xy]
     for result in session.run():
         if on_step is not None:

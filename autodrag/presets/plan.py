@@ -30,6 +30,7 @@ class EditPlan:
     handle_rows: np.ndarray  # int [K]: the landmark row (0-based) each handle is
     mask: np.ndarray  # bool [H, W]: True where the image may change
     anchors_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.float32))  # [A, 2] stay put
+    anchor_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [A] their landmark rows
 
     @property
     def handles_rc(self) -> np.ndarray:
@@ -84,6 +85,8 @@ def plan_edit(landmarks_xy: np.ndarray, presets: str | list[str] | list[Preset],
     lm = _check_landmarks(landmarks_xy, image_shape)
     h, w = image_shape
     per_preset = [p.rule(lm, strength) for p in chosen]
+    for p, m in zip(chosen, per_preset):
+        m.add_anchors(lm, rows(*p.anchor_points))
     for m in per_preset:
         m.targets = np.clip(m.targets, 0, [w - 1, h - 1])  # a target may not leave the image
     moves = Moves.concat(per_preset)
@@ -95,4 +98,4 @@ def plan_edit(landmarks_xy: np.ndarray, presets: str | list[str] | list[Preset],
             centres = np.concatenate([lm[rows(*p.mask_points)], m.handles, m.targets])
             movable |= disc_mask(image_shape, centres, p.mask_radius * iod)
     return EditPlan([p.name for p in chosen], float(strength), lm.astype(np.float32),
-                    moves.handles, moves.targets, moves.rows, movable, moves.anchors)
+                    moves.handles, moves.targets, moves.rows, movable, moves.anchors, moves.anchor_rows)

@@ -40,6 +40,8 @@ class Preset:
     mask_radius: float  # movable disc radius around those points (and the handles/targets), x inter-ocular
     measure: str  # what the preset changes (a key of the measures report)
     description: str  # one line for help texts
+    anchor_points: tuple[int, ...] = ()  # 1-based points that must stay where they are (drag anchors)
+    guide_weight: float = 0.0  # landmark guide (`edit.landmark_guide`) weight, with a differentiable detector
 
 
 _EYE_PAIRS = _pairs((38, 42), (39, 41), (44, 48), (45, 47))
@@ -49,6 +51,11 @@ EYES = tuple(range(37, 49))
 LIPS = tuple(range(49, 69))
 JAW = tuple(range(2, 17))
 BROWS = tuple(range(18, 28))
+EYE_CORNERS = (37, 40, 43, 46)
+# Opening or shutting an eye shows or hides the eyeball: new content, not a motion of what is there, so
+# motion supervision alone stalls with lids a pixel apart or leaves a shut eye shut. Eye presets also
+# pull the detector's own lid landmarks toward the targets (docs/BENCHMARKS.md).
+EYE_GUIDE = 0.2
 
 
 def _open_mouth(lm: np.ndarray, s: float) -> Moves:
@@ -88,15 +95,18 @@ def _raise_brows(lm: np.ndarray, s: float) -> Moves:
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("close_eyes", "Close eyes", lambda lm, s: rules.meet_at_midpoints(lm, _EYE_PAIRS, s),
-           EYES, 0.16, "eye_aspect_ratio", "upper lids 38, 39 (44, 45) meet lower lids 42, 41 (48, 47) midway"),
+           EYES, 0.16, "eye_aspect_ratio", "upper lids 38, 39 (44, 45) meet lower lids 42, 41 (48, 47) midway",
+           anchor_points=EYE_CORNERS, guide_weight=EYE_GUIDE),
     Preset("widen_eyes", "Widen eyes", _widen_eyes, EYES, 0.2, "eye_aspect_ratio",
-           "lids move apart along 38->42 (...) by strength x the opening (a closed eye opens)"),
+           "lids move apart along 38->42 (...) by strength x the opening (a closed eye opens)",
+           guide_weight=EYE_GUIDE),
     Preset("close_mouth", "Close mouth", lambda lm, s: rules.meet_at_midpoints(lm, _INNER_LIP_PAIRS, s),
            LIPS + (8, 9, 10), 0.2, "inner_mouth_gap", "inner lips 62, 63, 64 meet 68, 67, 66 midway"),
     Preset("open_mouth", "Open mouth", _open_mouth,
            LIPS + (7, 8, 9, 10, 11), 0.22, "inner_mouth_gap", "63 -> 52 and 67 -> 58, neighbours in proportion"),
     Preset("slim_face", "Slim face", _slim_face,
-           JAW, 0.18, "jaw_width", "jaw pairs 2-16 ... 5-13 close by strength x 8% of the jaw width"),
+           JAW, 0.18, "jaw_width", "jaw pairs 2-16 ... 5-13 close by strength x 8% of the jaw width",
+           anchor_points=(37, 46, 31, 34)),
     Preset("smile", "Smile", _smile, LIPS, 0.22, "mouth_width", "mouth corners 49 and 55 move up and out"),
     Preset("raise_brows", "Raise brows", _raise_brows, BROWS, 0.3, "brow_height", "brows 18-27 move up"),
 ]}

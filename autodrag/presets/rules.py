@@ -26,13 +26,20 @@ class Moves:
     targets: np.ndarray
     rows: np.ndarray  # int [K]: 0-based landmark row each handle sits on
     anchors: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.float32))  # [A, 2] (x, y)
+    anchor_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [A] landmark rows
+
+    def add_anchors(self, lm: np.ndarray, anchor_rows: list[int]) -> None:
+        """Hold the landmarks `anchor_rows` (0-based) where they are in `lm`."""
+        self.anchors = np.concatenate([self.anchors.reshape(-1, 2), lm[anchor_rows]]).astype(np.float32)
+        self.anchor_rows = np.concatenate([self.anchor_rows, np.asarray(anchor_rows, dtype=np.int64)])
 
     @staticmethod
     def concat(moves: list["Moves"]) -> "Moves":
         return Moves(np.concatenate([m.handles for m in moves]).astype(np.float32),
                      np.concatenate([m.targets for m in moves]).astype(np.float32),
                      np.concatenate([m.rows for m in moves]).astype(np.int64),
-                     np.concatenate([m.anchors.reshape(-1, 2) for m in moves]).astype(np.float32))
+                     np.concatenate([m.anchors.reshape(-1, 2) for m in moves]).astype(np.float32),
+                     np.concatenate([m.anchor_rows for m in moves]).astype(np.int64))
 
 
 def _pair_rows(pairs: list[tuple[int, int]]) -> np.ndarray:
@@ -75,8 +82,10 @@ def move_apart(lm: np.ndarray, pairs: list[tuple[int, int]], strength: float, mi
     shut = gap[:, 0] < min_gap_px
     offset = direction * np.where(shut[:, None], min_gap_px * strength, gap * strength / 2)  # open: half each
     rows_a, rows_b = np.array([i for i, _ in pairs]), np.array([j for _, j in pairs])
-    return Moves(np.concatenate([a, b[~shut]]), np.concatenate([a - offset, (b + offset)[~shut]]),
-                 np.concatenate([rows_a, rows_b[~shut]]), b[shut].astype(np.float32))
+    moves = Moves(np.concatenate([a, b[~shut]]), np.concatenate([a - offset, (b + offset)[~shut]]),
+                  np.concatenate([rows_a, rows_b[~shut]]))
+    moves.add_anchors(lm, list(rows_b[shut]))
+    return moves
 
 
 def move_toward(lm: np.ndarray, moving: list[int], goals: list[int], strength: float) -> Moves:

@@ -310,3 +310,21 @@ def test_bad_anchors_and_weights_are_clear_errors(G64, ws64):
     for field in ("image_mask_weight", "anchor_weight"):
         with pytest.raises(DragInputError, match=f"{field} must be >= 0"):
             DragConfig(**{field: -1.0})
+
+
+def test_an_image_guide_adds_its_loss_on_the_step_image(G64, ws64):
+    """`guide` gets the step's image with gradient, and the latent moves to lower it."""
+    calls = []
+
+    def brighter(image: torch.Tensor) -> torch.Tensor:
+        calls.append(image.requires_grad)
+        return -image.mean() * 50
+
+    brightness = []
+    for guide in (None, brighter):
+        session = DragSession(G64, ws64, DragConfig(lr=1e-2))
+        session.start_drag([[30, 24]], [[30, 34]], guide=guide)
+        list(session.run(max_steps=6))
+        brightness.append(session.render().mean().item())
+    assert calls and all(calls)
+    assert brightness[1] > brightness[0] + 0.01, brightness

@@ -66,3 +66,39 @@ def test_landmark_tracking_re_detects_the_handles_every_step(G):
     assert features.calls == 2
     with pytest.raises(ValueError, match="tracking"):
         run_edit(G, ws, features, "close_eyes", 1.0, tracking="optical-flow")
+
+
+def test_landmark_guide_sees_only_the_movable_region():
+    """The guide pulls detected landmarks to their goals; its gradient is zero outside the movable mask."""
+    from autodrag.landmarks.toy import ToyLandmarkDetector
+    from autodrag.presets.edit import landmark_guide
+
+    detector = ToyLandmarkDetector()
+    face = render_face(FaceParams(), RenderConfig(resolution=128, supersample=1))
+    image = torch.from_numpy(np.asarray(face.image, dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
+    movable = np.zeros((128, 128), dtype=bool)
+    movable[40:70, 30:100] = True
+    rows = np.array([37, 41])
+    goals = face.landmarks[rows] + [0.0, 3.0]
+    guide = landmark_guide(detector, rows, goals, 2.0, reference=image.clone(), movable=movable)
+    x = image.clone().requires_grad_()
+    loss = guide(x)
+    found = detector.detect_tensor(image)[rows]
+    expected = 2.0 * np.linalg.norm(found.detach().numpy() - goals, axis=1).mean()
+    assert loss.item() == pytest.approx(expected, rel=1e-4)
+    loss.backward()
+    grad = x.grad.abs().sum(dim=(0, 1))
+    assert grad[torch.from_numpy(~movable)].max() == 0 and grad[torch.from_numpy(movable)].sum() > 0
+
+
+def test_plan_guide_only_for_guided_presets_and_differentiable_detectors():
+    from autodrag.landmarks.toy import ToyLandmarkDetector
+    from autodrag.presets import PRESETS, plan_edit
+    from autodrag.presets.edit import plan_guide
+
+    toy = ToyLandmarkDetector()
+    lm = render_face(FaceParams(), RenderConfig(resolution=128, supersample=1)).landmarks
+    assert {n for n, p in PRESETS.items() if p.guide_weight > 0} == {"close_eyes", "widen_eyes"}
+    assert plan_guide(toy, plan_edit(lm, "slim_face", 1.0, (128, 128))) is None
+    assert plan_guide(FixedLandmarks(128), plan_edit(lm, "close_eyes", 1.0, (128, 128))) is None  # not differentiable
+    assert plan_guide(toy, plan_edit(lm, "close_eyes,slim_face", 1.0, (128, 128))) is not None

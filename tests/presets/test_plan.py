@@ -179,3 +179,16 @@ def test_widen_eyes_opens_a_closed_eye_by_its_upper_lid():
     assert sorted(plan.handle_rows) == rows(38, 39, 44, 45)  # lower lids are no handles...
     np.testing.assert_allclose(plan.anchors_xy, lm[rows(42, 41, 48, 47)])  # ...but anchors that stay
     assert plan.anchors_rc is not None and plan_edit(_face(), "widen_eyes", 1.0, (RES, RES)).anchors_rc is None
+
+
+def test_anchor_points_are_declared_per_preset_and_combine():
+    """Closing eyes holds the eye corners; slimming the face holds the outer eye corners and the nose."""
+    lm = _face()
+    close = plan_edit(lm, "close_eyes", 1.0, (RES, RES))
+    np.testing.assert_allclose(close.anchors_xy, lm[rows(37, 40, 43, 46)])
+    slim = plan_edit(lm, "slim_face", 1.0, (RES, RES))
+    np.testing.assert_allclose(slim.anchors_xy, lm[rows(37, 46, 31, 34)])
+    both = plan_edit(lm, "close_eyes,slim_face", 1.0, (RES, RES))
+    np.testing.assert_allclose(both.anchors_xy, np.concatenate([close.anchors_xy, slim.anchors_xy]))
+    np.testing.assert_allclose(both.anchors_rc, both.anchors_xy[:, ::-1])
+    assert not set(close.handle_rows) & set(rows(*PRESETS["close_eyes"].anchor_points))  # no anchor is a handle
