@@ -131,12 +131,13 @@ def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: Landma
         raise ValueError(f"tracking must be one of {TRACKING_MODES}, got {tracking!r}")
     by_landmarks = tracking == "landmarks" or (tracking == "auto" and detector.fast)
     session = DragSession(G, ws, config)
-    before = to_uint8(session.render())
+    start_image = session.render()
+    before = to_uint8(start_image)
     lm_before = detector.detect(before)
     plan = plan_edit(lm_before, presets, strength, before.shape[:2], mask=mask)
     session.start_drag(plan.handles_rc, plan.targets_rc, mask=plan.mask.astype(np.float32), anchors=plan.anchors_rc,
                        tracker=landmark_tracker(detector, plan.handle_rows) if by_landmarks else None,
-                       guide=plan_guide(detector, plan, *((session.render(), plan.mask) if mask else ())) if guide else None)
+                       guide=plan_guide(detector, plan, start_image, plan.mask) if guide else None)
     frames, tracked = [before], [plan.handles_xy]
     for result in session.run():
         if on_step is not None:

@@ -17,7 +17,7 @@ def x_display() -> str:
         yield os.environ["DISPLAY"]
         return
     if shutil.which("Xvfb") is None:
-        pytest.skip("no X display and no Xvfb: install xvfb (as .ci/run does) to run the window tests")
+        pytest.skip(reason="no X display and no Xvfb: install xvfb (as .ci/run does) to run the window tests")
     for number in range(90, 110):
         if not os.path.exists(f"/tmp/.X11-unix/X{number}") and not os.path.exists(f"/tmp/.X{number}-lock"):
             break

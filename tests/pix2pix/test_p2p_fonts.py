@@ -39,7 +39,7 @@ def test_resolve_default_and_errors(tmp_path: Path) -> None:
 def test_resolve_system_font_by_name() -> None:
     fonts = available_fonts()
     if not fonts:
-        pytest.skip("no font files in the standard font folders (install fonts-dejavu-core)")
+        pytest.skip(reason="no font files in the standard font folders (install fonts-dejavu-core)")
     first = fonts[0]
     assert resolve_font(first.stem.lower()) == first
     assert resolve_font(first.name) == first

@@ -184,7 +184,7 @@ def test_interpolation_strip_and_gif(pretrained: Path, tmp_path: Path) -> None:
 def test_font_styles_dataset(tmp_path: Path) -> None:
     fonts = [f for f in available_fonts() if f.suffix.lower() == ".ttf"][:2]
     if len(fonts) < 2:
-        pytest.skip("needs two .ttf fonts in the standard font folders (install fonts-dejavu-core)")
+        pytest.skip(reason="needs two .ttf fonts in the standard font folders (install fonts-dejavu-core)")
     report = make_font_styles_dataset(
         tmp_path / "ds", ["A", "b", "张"], "default", [str(f) for f in fonts], (32, 32)
     )

@@ -19,5 +19,5 @@ def bundled_detector():
     from autodrag.landmarks.toy import ToyLandmarkDetector
 
     if not BUNDLED_LANDMARK_CHECKPOINT.is_file():
-        pytest.skip("bundled checkpoint missing: run `autodrag toyfaces train-landmarks`")
+        pytest.skip(reason="bundled checkpoint missing: run `autodrag toyfaces train-landmarks`")
     return ToyLandmarkDetector()
