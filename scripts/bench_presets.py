@@ -36,7 +36,7 @@ from autodrag.cli_types import SEED_RANGE
 from autodrag.landmarks.toy import ToyLandmarkDetector
 from autodrag.latents import ws_from_seed
 from autodrag.networks import load_generator
-from autodrag.presets.edit import PRESET_TUNING, run_edit
+from autodrag.presets.edit import preset_tuning, run_edit
 from autodrag.presets.measures import SUCCESS_RULES
 from autodrag.presets.plan import plan_edit
 
@@ -106,7 +106,7 @@ def main() -> None:
     if args.merge:
         merged = [json.loads(p.read_text()) for p in args.merge]
         state = {"records": {k: v for m in merged for k, v in m["records"].items()}, "machine": merged[0].get("machine", ""),
-                 "preset_tuning": merged[0].get("preset_tuning")}
+                 "preset_tuning": {k: v for m in merged for k, v in m.get("preset_tuning", {}).items()}}
         state["summary"] = summarise(state["records"], args.presets.split(","), merged[0].get("resolution", 128))
         write_json_atomic(args.out, state)
         print_table(state["summary"])
@@ -133,7 +133,7 @@ def main() -> None:
         write_json_atomic(args.out, state)
     table = summarise(state["records"], presets, G.img_resolution)
     state["summary"], state["resolution"] = table, G.img_resolution
-    state["preset_tuning"] = PRESET_TUNING
+    state["preset_tuning"] = {**state.get("preset_tuning", {}), **{p: preset_tuning(p) for p in presets}}
     state["machine"] = f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} threads"
     write_json_atomic(args.out, state)
     print_table(table)

@@ -283,7 +283,7 @@ class Controller:
         plan = self._preset_plan
         if self.view.pending_preset is not None and plan is not None and n == len(plan.handle_rows):
             # A preset's handles are landmarks: track and guide them as `autodrag edit` does (see presets.edit).
-            self.session.config = preset_drag_config(self.drag_config)
+            self.session.config = preset_drag_config(self.drag_config, presets=plan.presets)
             detector = self._landmark_detector()
             if detector.fast:
                 tracker = landmark_tracker(detector, plan.handle_rows)

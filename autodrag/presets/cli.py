@@ -16,7 +16,7 @@ from autodrag.landmarks.select import BACKENDS, detector_for
 from autodrag.latents import LatentFileError, load_latent, ws_from_seed
 from autodrag.networks.cli import open_generator
 from autodrag.presets.batch import build_report, plan_items, run_items, shard_from_env, shard_of
-from autodrag.presets.edit import PRESET_TUNING, TRACKING_MODES, preset_drag_config, run_edit
+from autodrag.presets.edit import PRESET_TUNING, TRACKING_MODES, preset_drag_config, preset_tuning, run_edit
 from autodrag.presets.outputs import write_edit
 from autodrag.presets.plan import PresetError
 from autodrag.presets.registry import PRESETS, STRENGTH_RANGE, parse_presets
@@ -48,9 +48,12 @@ common_options = [
                  help="auto = bundled detector for the bundled model, face-alignment (fan) otherwise."),
     click.option("--mask/--no-mask", default=True, show_default=True, help="Automatic movable-region mask."),
     click.option("--guide/--no-guide", default=True, show_default=True,
-                 help="Eye presets also pull the detector's landmarks to the targets (differentiable detector only)."),
+                 help="Eye presets and smile also pull the detector's landmarks to the targets (differentiable "
+                      "detector only)."),
     click.option("--steps", type=click.IntRange(1), default=300, show_default=True, help="Max drag steps."),
-    click.option("--lr", type=float, default=PRESET_TUNING["lr"], show_default=True, help="Adam step size on the latent."),
+    click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+                 help=f"Adam step size on the latent; default: the preset's tuned step ({PRESET_TUNING['lr']:g}, "
+                      f"{preset_tuning('close_eyes')['lr']:g} for the guided eye presets and smile)."),
     click.option("--tracking", type=click.Choice(TRACKING_MODES), default="auto", show_default=True,
                  help="Handle tracking: re-detected landmarks, DragGAN's features, or auto (landmarks with the "
                       "fast bundled detector, features with face-alignment)."),
@@ -71,7 +74,7 @@ def _with_common(f):
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/edit"), show_default=True)
 @_with_common
 def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path | None, strength: float, psi: float,
-         landmarks: str, mask: bool, guide: bool, steps: int, lr: float, tracking: str, device: str) -> None:
+         landmarks: str, mask: bool, guide: bool, steps: int, lr: float | None, tracking: str, device: str) -> None:
     """Apply expression presets to one face.
 
     \b
@@ -92,7 +95,8 @@ def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path
     detector = _detector(landmarks, ckpt, dev)
     bar = tqdm(total=steps, desc=",".join(presets), unit="step")
     try:
-        result = run_edit(G, ws, detector, presets, strength, mask=mask, config=preset_drag_config(max_steps=steps, lr=lr),
+        config = preset_drag_config(presets=presets, max_steps=steps, lr=lr)
+        result = run_edit(G, ws, detector, presets, strength, mask=mask, config=config,
                           tracking=tracking, guide=guide, on_step=lambda step, loss: bar.update(1))
     except (PresetError, DragInputError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -105,7 +109,7 @@ def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path
 
 
 def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, strength: float, psi: float,
-           landmarks: str, mask: bool, guide: bool, steps: int, lr: float, tracking: str, device: str,
+           landmarks: str, mask: bool, guide: bool, steps: int, lr: float | None, tracking: str, device: str,
            shard: tuple[int, int] | None, title: str, gif: bool) -> dict:
     dev = resolve_device(device)
     G = open_generator(ckpt, dev)
@@ -113,10 +117,11 @@ def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, s
     items = plan_items(seeds, presets)
     if shard is not None:
         items = shard_of(items, *shard)
-    config = preset_drag_config(max_steps=steps, lr=lr)
 
     def edit_one(item, item_dir: Path) -> dict:
-        result = run_edit(G, ws_from_seed(G, item.seed, psi), detector, item.preset.replace("+", ","), strength,
+        names = item.preset.replace("+", ",")
+        config = preset_drag_config(presets=names, max_steps=steps, lr=lr)
+        result = run_edit(G, ws_from_seed(G, item.seed, psi), detector, names, strength,
                           mask=mask, config=config, frame_every=4 if gif else 0, tracking=tracking, guide=guide)
         return write_edit(item_dir, result, gif=gif, seed=item.seed, checkpoint=str(ckpt) if ckpt else "bundled",
                           landmarks=landmarks, truncation_psi=psi)
@@ -155,7 +160,7 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
 @click.option("--gif/--no-gif", default=False, show_default=True, help="Write GIFs for every item.")
 @_with_common
 def batch(seeds: list[int], preset_spec: str, out: Path, shard: str | None, gif: bool, ckpt: Path | None,
-          strength: float, psi: float, landmarks: str, mask: bool, guide: bool, steps: int, lr: float, tracking: str,
+          strength: float, psi: float, landmarks: str, mask: bool, guide: bool, steps: int, lr: float | None, tracking: str,
           device: str) -> None:
     """Edit many seeds with several presets; re-running skips finished items.
 
@@ -170,6 +175,6 @@ def batch(seeds: list[int], preset_spec: str, out: Path, shard: str | None, gif:
 
 def run_preset_demo(seeds: list[int], out: Path, device: str) -> dict:
     """Every preset on `seeds` of the bundled model, reported in out/index.html."""
-    return _batch(seeds, list(PRESETS), out, None, 1.0, 0.7, "auto", True, True, 300, PRESET_TUNING["lr"], "auto",
+    return _batch(seeds, list(PRESETS), out, None, 1.0, 0.7, "auto", True, True, 300, None, "auto",
                   device, None,
                   "AutoDrag demo: every preset on the bundled model", gif=True)

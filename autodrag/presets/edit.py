@@ -18,11 +18,11 @@ from autodrag.drag.coords import rowcol_to_xy, xy_to_rowcol
 from autodrag.images import to_uint8
 from autodrag.landmarks.base import LandmarkDetector
 from autodrag.presets.measures import face_measures, preset_success
-from autodrag.presets.plan import EditPlan, plan_edit
-from autodrag.presets.registry import get_preset
+from autodrag.presets.plan import EditPlan, PresetError, plan_edit
+from autodrag.presets.registry import get_preset, parse_presets
 
 __all__ = ["EditResult", "PRESET_TUNING", "TRACKING_MODES", "landmark_guide", "landmark_tracker", "plan_guide", "preset_drag_config",
-           "run_edit"]
+           "preset_tuning", "run_edit"]
 
 TRACKING_MODES = ("auto", "landmarks", "features")
 
@@ -35,9 +35,24 @@ PRESET_PATIENCE = 40  # steps without progress before a preset drag stops (and k
 PRESET_TUNING = {"patience": PRESET_PATIENCE, "r1": 6.0, "lr": 4e-3, "image_mask_weight": 2.0}
 
 
-def preset_drag_config(base: DragConfig | None = None, **changes) -> DragConfig:
-    """Drag settings for preset edits: `base` (default: the paper's) with `PRESET_TUNING`, then `changes`."""
-    return replace(base or DragConfig(), **{**PRESET_TUNING, **changes})
+def preset_tuning(presets: str | list[str] = ()) -> dict[str, float]:
+    """`PRESET_TUNING` with the `tuning` of each of `presets`; where presets differ, the larger value."""
+    try:
+        chosen = parse_presets(presets) if presets else []
+    except KeyError as exc:
+        raise PresetError(str(exc.args[0])) from None
+    own: dict[str, float] = {}
+    for preset in chosen:
+        for key, value in preset.tuning:
+            own[key] = max(own.get(key, value), value)
+    return {**PRESET_TUNING, **own}
+
+
+def preset_drag_config(base: DragConfig | None = None, presets: str | list[str] = (), **changes) -> DragConfig:
+    """Drag settings for an edit with `presets`: `base` (default: the paper's) with `preset_tuning(presets)`,
+    then `changes` (None values are ignored, so a CLI option left unset keeps the tuned value)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    return replace(base or DragConfig(), **{**preset_tuning(presets), **changes})
 
 
 def landmark_tracker(detector: LandmarkDetector, handle_rows: np.ndarray) -> PointTracker:
@@ -114,7 +129,8 @@ def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: Landma
         G: a loaded generator. ws: [num_ws, w_dim] latent of the face.
         detector: landmark backend run on the RGB synthesis output.
         presets: 'close_eyes,smile' or a list of names. strength: in [0, 1.5].
-        mask: use the preset's automatic movable mask. config: drag settings (`preset_drag_config()`).
+        mask: use the preset's automatic movable mask.
+        config: drag settings; default `preset_drag_config(presets=presets)`.
         frame_every: keep a GIF frame every N steps (0 = none). on_step: progress callback (step, loss).
         tracking: 'landmarks' re-detects the handle landmarks on the image every step (the handles are
             landmarks, so this is exact where feature tracking confuses lids a pixel or two apart);
@@ -126,7 +142,7 @@ def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: Landma
     """
     started = time.perf_counter()
     ws = torch.as_tensor(np.asarray(ws, dtype=np.float32) if isinstance(ws, np.ndarray) else ws).float()
-    config = config or preset_drag_config()
+    config = config or preset_drag_config(presets=presets)
     if tracking not in TRACKING_MODES:
         raise ValueError(f"tracking must be one of {TRACKING_MODES}, got {tracking!r}")
     by_landmarks = tracking == "landmarks" or (tracking == "auto" and detector.fast)

@@ -42,6 +42,7 @@ class Preset:
     description: str  # one line for help texts
     anchor_points: tuple[int, ...] = ()  # 1-based points that must stay where they are (drag anchors)
     guide_weight: float = 0.0  # landmark guide (`edit.landmark_guide`) weight, with a differentiable detector
+    tuning: tuple[tuple[str, float], ...] = ()  # DragConfig changes over `edit.PRESET_TUNING`, as (field, value)
 
 
 _EYE_PAIRS = _pairs((38, 42), (39, 41), (44, 48), (45, 47))
@@ -52,10 +53,16 @@ LIPS = tuple(range(49, 69))
 JAW = tuple(range(2, 17))
 BROWS = tuple(range(18, 28))
 EYE_CORNERS = (37, 40, 43, 46)
-# Opening or shutting an eye shows or hides the eyeball: new content, not a motion of what is there, so
-# motion supervision alone stalls with lids a pixel apart or leaves a shut eye shut. Eye presets also
-# pull the detector's own lid landmarks toward the targets (docs/BENCHMARKS.md).
-EYE_GUIDE = 0.2
+# Some edits are new content rather than a motion of what is there: opening or shutting an eye shows or
+# hides the eyeball; a smile bends the lips. Motion supervision alone stalls on them (lids a pixel
+# apart, shut eyes left shut, the whole mouth rising with its corners), so these presets also pull the
+# detector's own landmarks to the targets and hold their anchors (`edit.landmark_guide`, differentiable
+# detectors only). The guide moves the points fast, so they take a bigger step; the whole face answers a
+# change in W+, so they also hold the RGB image outside the mask harder (widen_eyes leakage 2.3 ->
+# 1.1/255). Figures: docs/BENCHMARKS.md.
+GUIDE_WEIGHT = 0.3
+GUIDED_TUNING = (("lr", 1e-2), ("image_mask_weight", 16.0))
+GUIDED = {"guide_weight": GUIDE_WEIGHT, "tuning": GUIDED_TUNING}
 
 
 def _open_mouth(lm: np.ndarray, s: float) -> Moves:
@@ -96,10 +103,10 @@ def _raise_brows(lm: np.ndarray, s: float) -> Moves:
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("close_eyes", "Close eyes", lambda lm, s: rules.meet_at_midpoints(lm, _EYE_PAIRS, s),
            EYES, 0.16, "eye_aspect_ratio", "upper lids 38, 39 (44, 45) meet lower lids 42, 41 (48, 47) midway",
-           anchor_points=EYE_CORNERS, guide_weight=EYE_GUIDE),
+           anchor_points=EYE_CORNERS, **GUIDED),
     Preset("widen_eyes", "Widen eyes", _widen_eyes, EYES, 0.2, "eye_aspect_ratio",
            "lids move apart along 38->42 (...) by strength x the opening (a closed eye opens)",
-           guide_weight=EYE_GUIDE),
+           **GUIDED),
     Preset("close_mouth", "Close mouth", lambda lm, s: rules.meet_at_midpoints(lm, _INNER_LIP_PAIRS, s),
            LIPS + (8, 9, 10), 0.2, "inner_mouth_gap", "inner lips 62, 63, 64 meet 68, 67, 66 midway"),
     Preset("open_mouth", "Open mouth", _open_mouth,
@@ -107,8 +114,12 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("slim_face", "Slim face", _slim_face,
            JAW, 0.18, "jaw_width", "jaw pairs 2-16 ... 5-13 close by strength x 8% of the jaw width",
            anchor_points=(37, 46, 31, 34)),
-    Preset("smile", "Smile", _smile, LIPS, 0.22, "mouth_width", "mouth corners 49 and 55 move up and out"),
-    Preset("raise_brows", "Raise brows", _raise_brows, BROWS, 0.3, "brow_height", "brows 18-27 move up"),
+    Preset("smile", "Smile", _smile, LIPS, 0.22, "mouth_corner_lift", "mouth corners 49 and 55 move up and out",
+           anchor_points=(34, 52, 58, 63, 67), **GUIDED),  # the lips' middle stays: the corners rise, not the mouth
+    # The eyes are anchored: the brows rise, not the eyes with them. No guide: the bundled generator draws
+    # brows too faintly for it, and guided it raised the hairline and shaded the forehead instead.
+    Preset("raise_brows", "Raise brows", _raise_brows, BROWS, 0.3, "brow_height", "brows 18-27 move up",
+           anchor_points=EYE_CORNERS + (38, 39, 44, 45)),
 ]}
 
 

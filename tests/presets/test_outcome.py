@@ -76,3 +76,18 @@ def test_widen_eyes_opens_a_shut_eye_of_a_bundled_face(bundled):
     assert result.md_px <= 0.02 * G.img_resolution
     # the eyeball shows: the opening between the lids got darker/whiter, not just the lid line moving
     assert result.success["widen_eyes"], (seed, result.measures_after)
+
+
+def test_smile_lifts_the_mouth_corners_not_the_whole_mouth(bundled):
+    """The corners rise >= 3% of the inter-ocular distance over the lips' middle, which stays (anchored)."""
+    from autodrag.latents import ws_from_seed
+    from autodrag.presets.edit import run_edit
+
+    G, detector = bundled
+    result = run_edit(G, ws_from_seed(G, 1, 0.7), detector, "smile", 1.0, frame_every=0)
+    assert result.measures_after["mouth_corner_lift"] >= result.measures_before["mouth_corner_lift"] + 0.03
+    middle = [51, 57, 62, 66]  # 52, 58, 63, 67
+    assert np.abs(result.landmarks_after[middle] - result.landmarks_before[middle]).max() < 1.0
+    corners = [48, 54]
+    assert (result.landmarks_before[corners, 1] - result.landmarks_after[corners, 1]).min() > 1.0  # up, in pixels
+    assert result.success["smile"]
