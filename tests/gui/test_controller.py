@@ -8,6 +8,7 @@ import pytest
 from autodrag.gui.controller import Controller
 from autodrag.networks import save_generator
 from autodrag.networks.default import random_generator
+from autodrag.presets.edit import preset_tuning
 from tests.presets.test_edit import FixedLandmarks
 
 
@@ -72,6 +73,8 @@ def test_preset_plans_points_and_mask(ctrl):
     assert len(ctrl.view.handles) == len(ctrl.view.targets) == 8
     assert ctrl.mask is not None and 0 < ctrl.mask.mean() < 0.3
     ctrl.start()
+    tuned = preset_tuning("close_eyes")  # the preset's own drag settings, as `autodrag edit` uses them
+    assert (ctrl.session.config.lr, ctrl.session.config.image_mask_weight) == (tuned["lr"], tuned["image_mask_weight"])
     assert ctrl.wait_idle(120) and ctrl.view.pending_preset is None
 
 
