@@ -196,18 +196,23 @@ def test_bad_latent_config_and_call_order(G64, ws64):
         session.start_drag([[20, 20]], [[20, 30]])
 
 
+def _features_before_after(G, ws, config: DragConfig, steps: int, **drag_options):
+    """Drag (30, 24) -> (30, 34) for `steps` steps; the session and its drag features before and after."""
+    session = DragSession(G, ws, config)
+    with torch.no_grad():
+        f0 = session._features(session.latent)
+    session.start_drag([[30, 24]], [[30, 34]], **drag_options)
+    list(session.run(max_steps=steps))
+    with torch.no_grad():
+        return session, f0, session._features(session.latent)
+
+
 def test_mask_keeps_the_fixed_region(G64, ws64):
     """With most of the image fixed, the fixed region's features change less than without a mask."""
     movable = _movable_centre()
     changes = []
     for mask in (None, movable):
-        session = DragSession(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, mask_weight=200))
-        with torch.no_grad():
-            f0 = session._features(session.latent)
-        session.start_drag([[30, 24]], [[30, 34]], mask=mask)
-        list(session.run(max_steps=6))
-        with torch.no_grad():
-            f = session._features(session.latent)
+        _, f0, f = _features_before_after(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, mask_weight=200), 6, mask=mask)
         changes.append((f - f0).abs()[..., :12, :].mean().item())  # top rows: fixed under the mask
     assert changes[1] < 0.7 * changes[0], changes
 
@@ -291,13 +296,8 @@ def test_an_anchor_holds_its_content_while_a_handle_moves(G64, ws64):
     anchor = torch.tensor([[30.0, 18.0]])
     changes = []
     for anchors in (None, anchor):
-        session = DragSession(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, anchor_weight=5))
-        with torch.no_grad():
-            f0 = session._features(session.latent)
-        session.start_drag([[30, 24]], [[30, 34]], anchors=anchors)
-        list(session.run(max_steps=8))
-        with torch.no_grad():
-            f = session._features(session.latent)
+        session, f0, f = _features_before_after(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, anchor_weight=5), 8,
+                                                anchors=anchors)
         changes.append((sample_features(f, anchor, session.window) - sample_features(f0, anchor, session.window))
                        .abs().mean().item())
     assert changes[1] < 0.7 * changes[0], changes
