@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-__all__ = ["write_atomic", "write_bytes_atomic", "write_text_atomic", "write_json_atomic", "torch_save_atomic"]
+__all__ = ["torch_save_atomic", "write_atomic", "write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
-    """Call `write(tmp)` on a temp file beside `path`, then rename it over `path` (removed on failure)."""
+    """Call `write(tmp)` on a temp file beside `path`, then rename it over `path`.
+
+    The temp name is unique per process, thread and call (pid, thread id, random suffix), so concurrent
+    writers of one path never share a temp file; it is removed on every exit path.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.{secrets.token_hex(4)}.tmp")
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -19,10 +19,12 @@ def _register_subcommands() -> None:
     from autodrag.networks.cli import convert, generate, info
     from autodrag.pix2pix.cli import pix2pix
     from autodrag.presets.cli import batch, edit
-    from autodrag.toyfaces.cli import landmarks_command as landmarks
+    from autodrag.landmarks.cli import landmarks_command as landmarks
     from autodrag.toyfaces.cli import toyfaces
+    from autodrag.web.cli import web
+    from autodrag.photos.cli import invert
 
-    for command in (generate, info, convert, drag, edit, batch, demo, gui, landmarks, toyfaces, pix2pix):
+    for command in (generate, info, convert, drag, edit, batch, demo, gui, landmarks, toyfaces, pix2pix, web, invert):
         main.add_command(command)
 
 

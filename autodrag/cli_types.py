@@ -8,7 +8,7 @@ from typing import Any
 import click
 import torch
 
-__all__ = ["SeedRange", "SEED_RANGE", "resolve_device", "device_option"]
+__all__ = ["SEED_RANGE", "SeedRange", "device_option", "resolve_device"]
 
 
 _SEED_PART = re.compile(r"^(\d+)(?:-(\d+))?$")

@@ -12,7 +12,7 @@ from PIL import Image
 
 from autodrag.atomic import write_atomic
 
-__all__ = ["to_uint8", "save_png", "save_gif"]
+__all__ = ["to_uint8", "save_png", "save_gif", "save_mp4"]
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
@@ -26,15 +26,12 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
 
 
 def save_png(path: str | os.PathLike, array: np.ndarray) -> Path:
-    """Write a uint8 HxW or HxWxC array as PNG via a temp file + rename (never a half-written file)."""
+    """Write a uint8 HxW or HxWxC array as PNG atomically (`atomic.write_atomic`: never a half-written file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(array).save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, lambda tmp: Image.fromarray(array).save(tmp, format="PNG"))
 
 
 def save_gif(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image], frame_ms: int = 80,
@@ -54,3 +51,35 @@ def save_gif(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image]
     durations = [frame_ms] * (len(images) - 1) + [frame_ms if hold_last_ms is None else hold_last_ms]
     return write_atomic(path, lambda tmp: images[0].save(tmp, format="GIF", save_all=True,
                                                          append_images=images[1:], duration=durations, loop=0))
+
+
+def save_mp4(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image], fps: float = 12.5) -> Path:
+    """Write frames (uint8 [H, W, 3] arrays or PIL images, all one size) as an H.264 MP4, atomically.
+
+    Uses the ffmpeg binary shipped in the imageio-ffmpeg wheel. Odd sizes are padded by one edge pixel
+    (yuv420p needs even dimensions).
+    """
+    if not frames:
+        raise ValueError("save_mp4 needs at least one frame")
+    if not fps > 0:
+        raise ValueError(f"save_mp4: fps must be > 0, got {fps}")
+    import imageio_ffmpeg
+
+    arrays = [np.asarray(f.convert("RGB") if isinstance(f, Image.Image) else f, dtype=np.uint8) for f in frames]
+    height, width = arrays[0].shape[:2]
+    if any(a.shape != arrays[0].shape or a.ndim != 3 or a.shape[2] != 3 for a in arrays):
+        raise ValueError("save_mp4: frames must all be [H, W, 3] of one size")
+    pad = ((0, height % 2), (0, width % 2), (0, 0))
+
+    def write(tmp: Path) -> None:
+        writer = imageio_ffmpeg.write_frames(str(tmp), (width + width % 2, height + height % 2), fps=fps,
+                                             codec="libx264", pix_fmt_out="yuv420p", macro_block_size=1,
+                                             output_params=["-f", "mp4", "-movflags", "+faststart"])
+        writer.send(None)  # start ffmpeg
+        try:
+            for array in arrays:
+                writer.send(np.ascontiguousarray(np.pad(array, pad, mode="edge")))
+        finally:
+            writer.close()
+
+    return write_atomic(path, write)

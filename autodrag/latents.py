@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["LatentFileError", "z_from_seed", "ws_from_seed", "normalize_z", "save_latent", "load_latent"]
+from autodrag.atomic import write_atomic
+
+__all__ = ["LatentFileError", "fit_ws", "load_latent", "normalize_z", "save_latent", "ws_from_seed", "z_from_seed"]
 
 
 class LatentFileError(ValueError):
@@ -28,6 +30,18 @@ def ws_from_seed(G: torch.nn.Module, seed: int, truncation_psi: float = 1.0) -> 
         return G.mapping(z, torch.zeros([1, G.c_dim], device=device), truncation_psi=truncation_psi)[0]
 
 
+def fit_ws(ws: np.ndarray | torch.Tensor, num_ws: int, w_dim: int) -> np.ndarray | torch.Tensor | None:
+    """ws [num_ws, w_dim] from [num_ws, w_dim], [1, num_ws, w_dim], [w_dim] or [1, w_dim] (a single w is
+    broadcast to every row); None when the shape is none of these. Numpy stays numpy, a tensor a tensor."""
+    if ws.ndim == 3 and ws.shape[0] == 1:
+        ws = ws[0]
+    if ws.ndim == 2 and ws.shape[0] == 1 and num_ws != 1:
+        ws = ws[0]
+    if tuple(ws.shape) == (w_dim,):
+        ws = ws[None].repeat(num_ws, 1) if isinstance(ws, torch.Tensor) else np.repeat(ws[None], num_ws, axis=0)
+    return ws if tuple(ws.shape) == (num_ws, w_dim) else None
+
+
 def normalize_z(z: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     """What the mapping network sees: z scaled to unit second moment per row. Shape [N, z_dim]."""
     z = np.asarray(z, dtype=np.float32)
@@ -35,12 +49,12 @@ def normalize_z(z: np.ndarray, eps: float = 1e-8) -> np.ndarray:
 
 
 def save_latent(path: str | os.PathLike, **arrays: np.ndarray | int | float | str) -> None:
-    """Write a `.npz` atomically (temp file then rename). Typical keys: z, ws, seed, psi."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **{k: np.asarray(v) for k, v in arrays.items()})
-    os.replace(tmp, path)
+    """Write a `.npz` atomically (`atomic.write_atomic`). Typical keys: z, ws, seed, psi."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
+            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
+
+    write_atomic(path, write)
 
 
 def load_latent(path: str | os.PathLike, num_ws: int, w_dim: int) -> np.ndarray:
@@ -55,11 +69,7 @@ def load_latent(path: str | os.PathLike, num_ws: int, w_dim: int) -> np.ndarray:
         raise LatentFileError(f"{path}: no 'ws' array in the file") from None
     except Exception as exc:  # numpy raises several types for corrupt files
         raise LatentFileError(f"{path}: not a readable .npz/.npy latent ({exc})") from None
-    ws = np.asarray(ws, dtype=np.float32)
-    if ws.ndim == 3 and ws.shape[0] == 1:
-        ws = ws[0]
-    if ws.shape == (w_dim,):
-        ws = np.repeat(ws[None], num_ws, axis=0)
-    if ws.shape != (num_ws, w_dim):
-        raise LatentFileError(f"{path}: ws has shape {tuple(ws.shape)}, this generator needs ({num_ws}, {w_dim})")
-    return ws
+    fitted = fit_ws(np.asarray(ws, dtype=np.float32), num_ws, w_dim)
+    if fitted is None:
+        raise LatentFileError(f"{path}: ws has shape {tuple(np.shape(ws))}, this generator needs ({num_ws}, {w_dim})")
+    return fitted

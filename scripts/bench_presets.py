@@ -2,7 +2,7 @@
 """Benchmark the expression presets on the bundled model: success rate, MD, mask leakage, time per edit.
 
 For every seed (truncation 0.7) and preset (strength 1, automatic mask on) one edit runs through
-`run_edit`, exactly what `autodrag edit` does. Success is `presets.measures.SUCCESS_RULES` plus
+`run_edit`, exactly what `autodrag edit` does. Success is each preset's `success` rule plus
 MD <= 2% of the image width. For the first `--leak-seeds` seeds each preset also runs without the
 mask; leakage is the mean absolute pixel change (0..255, all channels) outside the preset's
 movable region, with and without the mask, so the two are measured on the same pixels.
@@ -37,8 +37,8 @@ from autodrag.landmarks.toy import ToyLandmarkDetector
 from autodrag.latents import ws_from_seed
 from autodrag.networks import load_generator
 from autodrag.presets.edit import preset_tuning, run_edit
-from autodrag.presets.measures import SUCCESS_RULES
 from autodrag.presets.plan import plan_edit
+from autodrag.presets.registry import PRESETS
 
 MAIN_PRESETS = "close_eyes,widen_eyes,open_mouth,close_mouth,slim_face"
 
@@ -72,7 +72,7 @@ def summarise(records: dict, presets: list[str], width: int) -> dict:
         table[preset] = {
             "edits": total, "success": sum(r["success"] for r in masked), "failed": len(failed),
             "success_rate": sum(r["success"] for r in masked) / max(1, total),
-            "criterion": SUCCESS_RULES[preset][0] + f", MD <= {0.02 * width:.2f} px",
+            "criterion": PRESETS[preset].success_text + f", MD <= {0.02 * width:.2f} px",
             "md_median_px": float(np.median(md)) if md.size else float("nan"),
             "md_p90_px": float(np.percentile(md, 90)) if md.size else float("nan"),
             "seconds_median": float(np.median([r["seconds"] for r in masked])) if masked else float("nan"),

@@ -17,7 +17,7 @@ import torch
 from autodrag.atomic import write_json_atomic
 from autodrag.landmarks.toy import ToyLandmarkDetector
 from autodrag.networks import load_generator
-from autodrag.networks.default import BUNDLED_GENERATOR
+from autodrag.paths import BUNDLED_GENERATOR
 from autodrag.toyfaces.eval_generator import expression_sweeps
 from autodrag.toyfaces.train_generator import evaluate_psnr
 

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from autodrag.landmarks.toy import ToyLandmarkDetector
+from autodrag.latents import save_latent
 from autodrag.networks import load_generator
-from autodrag.networks.default import BUNDLED_GENERATOR
+from autodrag.paths import BUNDLED_GENERATOR
 from autodrag.toyfaces.eval_landmarks import generator_dataset, nme_on_generator, nme_on_renders
 from autodrag.toyfaces.train_landmarks import TEST_SEED_BASE
 
@@ -53,10 +52,7 @@ def main() -> None:
         images, marks = generator_dataset(
             G, range(args.npz_first_seed, args.npz_first_seed + args.count), args.truncation_psi
         )
-        args.write_npz.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.write_npz.with_name(args.write_npz.name + ".tmp.npz")
-        np.savez(tmp, images=images, landmarks=marks)
-        os.replace(tmp, args.write_npz)
+        save_latent(args.write_npz, images=images, landmarks=marks)  # an atomic .npz writer
         print(f"wrote {len(images)} labelled generator faces to {args.write_npz}")
         return
     detector = ToyLandmarkDetector(args.detector)

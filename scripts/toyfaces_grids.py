@@ -20,7 +20,7 @@ from PIL import Image
 from autodrag.images import to_uint8
 from autodrag.latents import z_from_seed
 from autodrag.networks import load_generator
-from autodrag.networks.default import BUNDLED_GENERATOR
+from autodrag.paths import BUNDLED_GENERATOR
 from autodrag.toyfaces.params import PARAM_SPECS, Z_DIM, z_with_params
 from autodrag.toyfaces.render import render_seed, render_z
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,13 +12,13 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
+from autodrag.atomic import write_json_atomic
 from autodrag.cli_types import device_option, resolve_device
 from autodrag.drag.config import TRACKING_METRICS, DragConfig
 from autodrag.drag.errors import DragInputError
-from autodrag.images import save_gif
 from autodrag.drag.overlay import draw_drag
 from autodrag.drag.session import DragSession, StepResult
-from autodrag.images import save_png, to_uint8
+from autodrag.images import save_gif, save_png, to_uint8
 from autodrag.latents import LatentFileError, load_latent, save_latent
 from autodrag.networks.cli import open_generator
 
@@ -66,12 +64,6 @@ def _read_latent(path: Path, G: torch.nn.Module) -> np.ndarray:
         return load_latent(path, G.num_ws, G.w_dim)
     except LatentFileError as exc:
         raise click.BadParameter(str(exc), param_hint="--latent") from None
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
 
 
 def _step_record(result: StepResult) -> dict:
@@ -171,7 +163,7 @@ def drag(ckpt: Path | None, seed: int, latent_path: Path | None, truncation_psi:
     save_latent(outdir / "latent.npz", ws=session.latent.cpu().numpy(),
                 seed=seed if latent_path is None else -1, psi=truncation_psi, handles=summary.points,
                 targets=targets)
-    _write_json(outdir / "log.json", {
+    write_json_atomic(outdir / "log.json", {
         "generator": str(ckpt) if ckpt else "bundled default", "family": G.family,
         "resolution": G.img_resolution, "seed": seed if latent_path is None else None,
         "latent": str(latent_path) if latent_path else None, "psi": truncation_psi, "config": asdict(config),

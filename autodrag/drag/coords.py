@@ -29,6 +29,8 @@ from autodrag.drag.errors import DragInputError
 
 __all__ = [
     "FeatureWindow",
+    "as_handles_and_targets",
+    "as_movable_mask",
     "as_points",
     "fixed_weight_map",
     "rowcol_to_xy",
@@ -168,3 +170,39 @@ def fixed_weight_map(movable: torch.Tensor, window: FeatureWindow,
     weights = torch.zeros(feature_size, dtype=torch.float32, device=movable.device)
     weights[offset:offset + extent, offset:offset + extent] = pooled
     return weights
+
+
+def as_movable_mask(mask: torch.Tensor | np.ndarray, resolution: int) -> torch.Tensor | None:
+    """A binary movable mask [R, R] (1 = movable) as float32, or None when nothing is fixed.
+
+    Raises:
+        DragInputError: wrong size, values other than 0/1, or no movable pixel.
+    """
+    m = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask).detach().cpu()
+    if m.ndim == 3 and m.shape[-1] == 1:
+        m = m[..., 0]
+    if m.shape != (resolution, resolution):
+        raise DragInputError(f"mask is {'x'.join(map(str, m.shape))}, the image is {resolution}x{resolution}")
+    m = m.to(torch.float32)
+    if not torch.isfinite(m).all() or not ((m == 0) | (m == 1)).all():
+        odd = m[~((m == 0) | (m == 1))][0].item()
+        raise DragInputError(f"mask must be binary (1 = movable, 0 = fixed), found the value {odd:g}")
+    if not m.any():
+        raise DragInputError("mask marks no pixel as movable")
+    return None if m.all() else m
+
+
+def as_handles_and_targets(handles: object, targets: object, resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A drag's handles and targets as [N, 2] (row, col) tensors, checked: N >= 1, one target per handle,
+    none equal to its handle (DragInputError naming the problem)."""
+    p = as_points(handles, resolution, "handles")
+    t = as_points(targets, resolution, "targets")
+    if p.shape[0] == 0:
+        raise DragInputError("no handle points given")
+    if p.shape[0] != t.shape[0]:
+        raise DragInputError(f"{p.shape[0]} handles but {t.shape[0]} targets: give one target per handle")
+    same = (p == t).all(dim=1)
+    if same.any():
+        i = int(same.nonzero()[0])
+        raise DragInputError(f"target {i} equals its handle ({p[i, 0].item():g}, {p[i, 1].item():g})")
+    return p, t

@@ -1,9 +1,11 @@
 """`DragSession`: the one owner of a drag's state (latents, optimiser, reference features, points, history).
 
 Each step runs synthesis only up to the feature map, tracks the handles on it, and (unless every
-handle has arrived) takes one Adam step on the latent. The full image is rendered only when asked.
-Front ends (CLI, GUI worker thread) drive it through `start_drag`, `run`/`step`, `stop`, `render`,
-`undo` and `redo`; only `stop()` may be called from another thread.
+handle has arrived) takes one Adam step on the latent. The full image is rendered only when asked,
+or when a loss term or tracker needs it. Front ends (CLI, GUI worker thread) drive it through
+`start_drag`, `run`/`step`, `stop`, `render`, `undo` and `redo`; only `stop()` may be called from another
+thread. The optional loss terms are in `terms`, the undo/redo history in `history`,
+a running drag's state in `state`, what it reports in `results`.
 """
 
 from __future__ import annotations
@@ -11,127 +13,39 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
 
-from autodrag.drag.config import DragConfig, DragScales
-from autodrag.drag.coords import FeatureWindow, as_points, fixed_weight_map, sample_features
+from autodrag.drag.config import DragConfig
+from autodrag.drag.coords import (
+    FeatureWindow,
+    as_handles_and_targets,
+    as_movable_mask,
+    as_points,
+    sample_features,
+)
 from autodrag.drag.errors import DragInputError, DragStateError
-from autodrag.drag.losses import anchor_loss, disc_offsets, image_mask_loss, mask_loss, motion_loss
+from autodrag.drag.history import History, Snapshot
+from autodrag.drag.losses import disc_offsets, motion_loss
+from autodrag.drag.results import STOP_REASONS, DragSummary, StepResult
+from autodrag.drag.state import DragState, PointTracker
+from autodrag.drag.terms import ImageGuide, drag_terms
 from autodrag.drag.tracking import track_points
-from autodrag.latents import ws_from_seed
+from autodrag.latents import fit_ws, ws_from_seed
 
-__all__ = ["STOP_REASONS", "ImageGuide", "PointTracker", "DragSession", "DragSummary", "Snapshot", "StepResult"]
-
-STOP_REASONS = ("converged", "stalled", "max_steps", "stopped", "nan")
-
-# A tracker maps the current image [1, C, H, W] in [-1, 1] to the handles' (row, col) [N, 2].
-PointTracker = Callable[[torch.Tensor], np.ndarray]
-ImageGuide = Callable[[torch.Tensor], torch.Tensor]  # step image [1, C, R, R] (with gradient) -> scalar loss
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """What one `DragSession.step()` reports (numpy copies: safe to hand to another thread)."""
-
-    step: int  # 1-based index of this step within the drag.
-    points: np.ndarray  # [N, 2] handles (row, col), tracked on the latent this step started from.
-    distances: np.ndarray  # [N] pixels from each handle to its target.
-    loss: float | None  # Total loss that was minimised; None when the step only found the drag done.
-    ms: float  # Wall time of the step in milliseconds.
-    done: bool  # True when this step ended the drag (converged or NaN); `run` also ends on limits.
-    reason: str | None = None  # One of STOP_REASONS when done, else None.
-
-
-@dataclass(frozen=True)
-class DragSummary:
-    """How a drag ended (`DragSession.finish()`), with the handles tracked on the final latent."""
-
-    reason: str  # One of STOP_REASONS.
-    steps: int  # Steps taken (including a final step that only found convergence).
-    points: np.ndarray  # [N, 2] final handle positions (row, col).
-    targets: np.ndarray  # [N, 2] the drag's targets.
-    distances: np.ndarray  # [N] final pixel distances to the targets.
-    message: str  # One line for a user, e.g. why a NaN stop happened.
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One undo/redo state: a latent and the handles and targets shown with it."""
-
-    latent: torch.Tensor  # [num_ws, w_dim]
-    handles: np.ndarray  # [N, 2] (row, col)
-    targets: np.ndarray  # [N, 2] (row, col)
-
-
-@dataclass
-class _Drag:
-    """State that lives from `start_drag` to `finish` (private to the session)."""
-
-    config: DragConfig  # The session's config when the drag started (later changes apply to the next drag).
-    feature_index: int  # The synthesis feature map this drag uses.
-    window: FeatureWindow  # Where the image lies on that map.
-    base: torch.Tensor  # [num_ws, w_dim] latent at the start of the drag (rows not optimised stay here).
-    delta: torch.Tensor  # [rows, w_dim] optimised offset from `base` (rows = w_plus_rows, or 1 for W).
-    optimizer: torch.optim.Optimizer
-    start_handles: torch.Tensor  # [N, 2]
-    handles: torch.Tensor  # [N, 2] current tracked handles.
-    targets: torch.Tensor  # [N, 2]
-    references: torch.Tensor  # [N, C] f_i = F0(p_i).
-    reference_map: torch.Tensor | None  # [1, C, H, W] F0, kept only when a mask is in use.
-    fixed: torch.Tensor | None  # [H, W] 1 - M at feature resolution, or None without a mask.
-    reference_image: torch.Tensor | None  # [1, C, R, R] I0, kept only for the image fixed-region term.
-    fixed_image: torch.Tensor | None  # [R, R] 1 - M at image resolution, with that term.
-    scales: DragScales
-    offsets: torch.Tensor  # [K, 2] the motion-supervision disc.
-    good_delta: torch.Tensor  # Last delta whose features were finite.
-    anchor_points: torch.Tensor | None = None  # [A, K, 2] disc points around points that must stay.
-    anchor_refs: torch.Tensor | None = None  # [A, K, C] F0 at those points.
-    tracker: PointTracker | None = None  # Tracks handles on the image instead of the features.
-    guide: ImageGuide | None = None  # Extra loss on the step's image (e.g. landmarks at their targets).
-    best_delta: torch.Tensor | None = None  # Delta with the lowest mean tracked distance so far.
-    best_mean: float = float("inf")
-    best_step: int = 0
-    steps: int = 0
-    updates: int = 0
-    tracked_after_update: bool = True  # False when the latent changed after the last tracking.
-    reason: str | None = None
-    message: str = ""
-
+__all__ = ["STOP_REASONS", "DragSession", "DragSummary", "ImageGuide", "PointTracker", "Snapshot", "StepResult"]
 
 def _as_latent(w: torch.Tensor | np.ndarray, num_ws: int, w_dim: int, device: torch.device) -> torch.Tensor:
-    """ws [num_ws, w_dim] from [num_ws, w_dim], [1, num_ws, w_dim], [w_dim] or [1, w_dim]."""
-    w = torch.as_tensor(w, dtype=torch.float32).detach()
-    if w.ndim == 3 and w.shape[0] == 1:
-        w = w[0]
-    if w.ndim == 2 and w.shape[0] == 1 and num_ws != 1:
-        w = w[0]
-    if w.shape == (w_dim,):
-        w = w[None].repeat(num_ws, 1)
-    if w.shape != (num_ws, w_dim):
-        raise DragInputError(f"latent has shape {list(w.shape)}, this generator needs [{num_ws}, {w_dim}] "
+    """ws [num_ws, w_dim] (`latents.fit_ws`) on `device`, checked finite."""
+    fitted = fit_ws(torch.as_tensor(w, dtype=torch.float32).detach(), num_ws, w_dim)
+    if fitted is None:
+        raise DragInputError(f"latent has shape {list(np.shape(w))}, this generator needs [{num_ws}, {w_dim}] "
                              f"(or [{w_dim}])")
-    if not torch.isfinite(w).all():
+    if not torch.isfinite(fitted).all():
         raise DragInputError("latent contains NaN or infinity")
-    return w.to(device).clone()
-
-
-def _as_mask(mask: torch.Tensor | np.ndarray, resolution: int) -> torch.Tensor | None:
-    """A binary movable mask [R, R] (1 = movable) as float32, or None when nothing is fixed."""
-    m = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask).detach().cpu()
-    if m.ndim == 3 and m.shape[-1] == 1:
-        m = m[..., 0]
-    if m.shape != (resolution, resolution):
-        raise DragInputError(f"mask is {'x'.join(map(str, m.shape))}, the image is {resolution}x{resolution}")
-    m = m.to(torch.float32)
-    if not torch.isfinite(m).all() or not ((m == 0) | (m == 1)).all():
-        odd = m[~((m == 0) | (m == 1))][0].item()
-        raise DragInputError(f"mask must be binary (1 = movable, 0 = fixed), found the value {odd:g}")
-    if not m.any():
-        raise DragInputError("mask marks no pixel as movable")
-    return None if m.all() else m
+    return fitted.to(device).clone()
 
 
 class DragSession:
@@ -153,20 +67,15 @@ class DragSession:
         config: how to drag (`DragConfig`).
     """
 
-    def __init__(self, G: torch.nn.Module, w0: torch.Tensor | np.ndarray,
-                 config: DragConfig | None = None) -> None:
+    def __init__(self, G: torch.nn.Module, w0: torch.Tensor | np.ndarray, config: DragConfig | None = None) -> None:
         self._G = G.requires_grad_(False)
         self._device = next(G.parameters()).device
         self._resolution = int(G.img_resolution)
         self.config = config or DragConfig()
         self._w0 = _as_latent(w0, G.num_ws, G.w_dim, self._device)
         self._latent = self._w0.clone()
-        empty = np.zeros((0, 2), dtype=np.float32)
-        self._history = [Snapshot(self._w0.clone(), empty, empty)]
-        self._history_index = 0
-        self._drag: _Drag | None = None
-        self._features_image: torch.Tensor | None = None  # image of the last `_features` call, if it had one
-        # (as computed: it carries the step's graph when the latent did)
+        self._history = History(self._w0)
+        self._drag: DragState | None = None
         self._stop = threading.Event()
         self.last_summary: DragSummary | None = None  # How the last finished drag ended.
 
@@ -190,8 +99,7 @@ class DragSession:
         synthesis = self._G.synthesis
         index = synthesis.drag_feature_index if config.feature_index is None else config.feature_index
         if not 0 <= index < synthesis.num_feature_layers:
-            raise DragInputError(f"feature_index must be in [0, {synthesis.num_feature_layers - 1}], "
-                                 f"got {index}")
+            raise DragInputError(f"feature_index must be in [0, {synthesis.num_feature_layers - 1}], got {index}")
         if config.w_plus and config.w_plus_rows > self._G.num_ws:
             raise DragInputError(f"w_plus_rows={config.w_plus_rows}, but the generator has only "
                                  f"{self._G.num_ws} ws")
@@ -220,16 +128,12 @@ class DragSession:
     @property
     def points(self) -> np.ndarray:
         """Current handles [N, 2] (row, col): tracked during a drag, else those of the current snapshot."""
-        if self._drag is not None:
-            return self._drag.handles.cpu().numpy().copy()
-        return self._history[self._history_index].handles.copy()
+        return self._drag.handles.cpu().numpy().copy() if self._drag else self._history.current.handles.copy()
 
     @property
     def targets(self) -> np.ndarray:
         """Current targets [N, 2] (row, col)."""
-        if self._drag is not None:
-            return self._drag.targets.cpu().numpy().copy()
-        return self._history[self._history_index].targets.copy()
+        return self._drag.targets.cpu().numpy().copy() if self._drag else self._history.current.targets.copy()
 
     @property
     def step_count(self) -> int:
@@ -238,25 +142,21 @@ class DragSession:
 
     @property
     def can_undo(self) -> bool:
-        return self._drag is None and self._history_index > 0
+        return self._drag is None and self._history.can_undo
 
     @property
     def can_redo(self) -> bool:
-        return self._drag is None and self._history_index < len(self._history) - 1
+        return self._drag is None and self._history.can_redo
 
-    # ----------------------------------------------------------------------------------- features
+    # ----------------------------------------------------------------------------------- synthesis
     def _current_ws(self) -> torch.Tensor:
         """[num_ws, w_dim]: the latent, with the drag's optimised offset applied to its rows."""
-        drag = self._drag
-        if drag is None:
-            return self._latent
-        rows = drag.delta.shape[0]
-        if not drag.config.w_plus:  # one shared offset for every row
-            return drag.base + drag.delta
-        return torch.cat([drag.base[:rows] + drag.delta, drag.base[rows:]], dim=0)
+        return self._latent if self._drag is None else self._drag.current_ws()
 
-    def _features(self, ws: torch.Tensor, with_image: bool = False) -> torch.Tensor:
-        """The drag feature map [1, C, H, W], running synthesis only up to it (or to the end, `with_image`)."""
+    def _synthesize(self, ws: torch.Tensor, with_image: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(the drag feature map [1, C, H, W], the image [1, C, R, R] or None), running synthesis only up to
+        the map (or to the end, `with_image`). The image comes anyway when the map is the last block; it
+        carries the step's graph when `ws` does."""
         drag = self._drag
         index = drag.feature_index if drag is not None else self._feature_index
         noise_mode = (drag.config if drag is not None else self.config).noise_mode
@@ -264,9 +164,11 @@ class DragSession:
         grad_rows = drag.delta.shape[0] if drag is not None and drag.config.w_plus else None
         out = self._G.synthesis.forward_features(ws[None], stop_at=None if with_image else index,
                                                  grad_rows=grad_rows, noise_mode=noise_mode)
-        # When the feature map is the last block, the image comes with it: an image tracker reuses it.
-        self._features_image = out.image
-        return out.features[index]
+        return out.features[index], out.image
+
+    def _features(self, ws: torch.Tensor) -> torch.Tensor:
+        """The drag feature map [1, C, H, W] of `ws`."""
+        return self._synthesize(ws)[0]
 
     def render(self) -> torch.Tensor:
         """The full image of the current latent, [1, C, H, W] in [-1, 1] (no gradients)."""
@@ -275,18 +177,19 @@ class DragSession:
             return self._G.synthesis(self._current_ws().detach()[None], noise_mode=noise_mode)
 
     # ----------------------------------------------------------------------------------- drags
-    def start_drag(self, handles: object, targets: object,
-                   mask: torch.Tensor | np.ndarray | None = None, tracker: PointTracker | None = None,
-                   anchors: object = None, guide: ImageGuide | None = None) -> None:
+    def start_drag(self, handles: object, targets: object, mask: torch.Tensor | np.ndarray | None = None,
+                   tracker: PointTracker | None = None, anchors: object = None,
+                   guide: ImageGuide | None = None) -> None:
         """Begin a drag: take F0 and f_i = F0(p_i) at the current latent, and a fresh Adam optimiser.
 
         Args:
             handles: [N, 2] (row, col) image pixels, floats inside the image.
             targets: [N, 2] (row, col), one per handle, none equal to its handle.
-            mask: optional [R, R] binary map, 1 = movable; pixels at 0 are held close to F0.
+            mask: optional [R, R] binary map, 1 = movable; pixels at 0 are held close to F0 (and, with
+                `config.image_mask_weight`, to the start image).
             tracker: optional image -> handles function (e.g. re-detected landmarks) used instead of
                 feature tracking; it costs a full render per step.
-            anchors: optional [A, 2] (row, col) points whose content must stay put (`losses.anchor_loss`).
+            anchors: optional [A, 2] (row, col) points whose content must stay put (`terms.AnchorTerm`).
             guide: optional image -> scalar loss added every step (differentiable; [1, C, R, R] in [-1, 1]);
                 it costs the synthesis blocks after the drag feature map.
         Raises:
@@ -295,17 +198,8 @@ class DragSession:
         """
         if self._drag is not None:
             raise DragStateError("a drag is already running: stop or finish it first")
-        p = as_points(handles, self._resolution, "handles")
-        t = as_points(targets, self._resolution, "targets")
-        if p.shape[0] == 0:
-            raise DragInputError("no handle points given")
-        if p.shape[0] != t.shape[0]:
-            raise DragInputError(f"{p.shape[0]} handles but {t.shape[0]} targets: give one target per handle")
-        same = (p == t).all(dim=1)
-        if same.any():
-            i = int(same.nonzero()[0])
-            raise DragInputError(f"target {i} equals its handle ({p[i, 0].item():g}, {p[i, 1].item():g})")
-        movable = _as_mask(mask, self._resolution) if mask is not None else None
+        p, t = as_handles_and_targets(handles, targets, self._resolution)
+        movable = as_movable_mask(mask, self._resolution) if mask is not None else None
         a = as_points(anchors, self._resolution, "anchors") if anchors is not None else p[:0]
 
         p, t = p.to(self._device), t.to(self._device)
@@ -313,29 +207,21 @@ class DragSession:
         base = self._latent.clone()
         image_term = movable is not None and config.image_mask_weight > 0
         with torch.no_grad():
-            f0 = self._features(base, with_image=image_term)
-        fixed = None
-        if movable is not None:
-            fixed = fixed_weight_map(movable.to(self._device), window, tuple(f0.shape[-2:]))
+            f0, i0 = self._synthesize(base, with_image=image_term)
         rows = config.w_plus_rows if config.w_plus else 1
         delta = torch.zeros([rows, base.shape[1]], device=self._device, requires_grad=True)
         scales = config.scaled(self._resolution, p.shape[0])
         offsets = disc_offsets(scales.r1, self._device)
-        anchor_points = a.to(self._device)[:, None, :] + offsets[None] if a.shape[0] else None
-        self._drag = _Drag(
-            config=config, feature_index=self._feature_index, window=window,
-            base=base, delta=delta, optimizer=torch.optim.Adam([delta], lr=config.lr),
-            start_handles=p.clone(), handles=p.clone(), targets=t,
-            references=sample_features(f0, p, window), reference_map=f0 if fixed is not None else None,
-            fixed=fixed, reference_image=self._features_image if image_term else None,
-            fixed_image=1 - movable.to(self._device) if image_term else None, scales=scales, offsets=offsets,
-            good_delta=delta.detach().clone(), tracker=tracker, guide=guide, anchor_points=anchor_points,
-            anchor_refs=None if anchor_points is None else sample_features(f0, anchor_points, window))
-        entry = self._history[self._history_index]
-        self._history[self._history_index] = replace(entry, handles=p.cpu().numpy(), targets=t.cpu().numpy())
+        self._drag = DragState(
+            config=config, feature_index=self._feature_index, window=window, base=base, delta=delta,
+            optimizer=torch.optim.Adam([delta], lr=config.lr), handles=p.clone(), targets=t,
+            references=sample_features(f0, p, window), scales=scales, offsets=offsets,
+            terms=drag_terms(config, scales, window, delta, offsets, f0, i0, movable, a.to(self._device), guide),
+            tracker=tracker, good_delta=delta.detach().clone())
+        self._history.set_points(p.cpu().numpy(), t.cpu().numpy())
         self._stop.clear()
 
-    def _require_drag(self) -> _Drag:
+    def _require_drag(self) -> DragState:
         if self._drag is None:
             raise DragStateError("no drag is running: call start_drag(handles, targets) first")
         return self._drag
@@ -347,24 +233,24 @@ class DragSession:
             raise DragStateError(f"the drag has ended ({drag.reason}): call finish()")
         start = time.perf_counter()
         drag.steps += 1
-        features = self._features(self._current_ws(),
-                                  with_image=drag.reference_image is not None or drag.guide is not None)
-        image = self._features_image  # with this step's graph; None unless synthesis ran to the end
+        features, image = self._synthesize(self._current_ws(), with_image=drag.needs_image)
         loss_value = None
         if not torch.isfinite(features).all():
-            self._restore_good(drag, "NaN/inf in the features")
+            drag.restore_good("NaN/inf in the features")
         else:
             drag.good_delta = drag.delta.detach().clone()
-            self._track(drag, features)
-            if bool((self._distances(drag) <= drag.scales.stop_distance).all()):
+            self._track(drag, features, image)
+            if bool((drag.distances() <= drag.scales.stop_distance).all()):
                 drag.reason = "converged"
-            elif self._stalled(drag):
+            elif drag.stalled():
                 drag.reason = "stalled"
             else:
-                loss = self._loss(drag, features, image)
+                loss = motion_loss(features, drag.handles, drag.targets, drag.window, drag.offsets)
+                for term in drag.terms:
+                    loss = loss + term.loss(features, image)
                 loss_value = float(loss.detach())
                 if not np.isfinite(loss_value):
-                    self._restore_good(drag, "NaN/inf in the loss")
+                    drag.restore_good("NaN/inf in the loss")
                 else:
                     drag.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
@@ -372,66 +258,21 @@ class DragSession:
                     drag.updates += 1
                     drag.tracked_after_update = False
                     if not torch.isfinite(drag.delta).all():
-                        self._restore_good(drag, "NaN/inf in the latent")
+                        drag.restore_good("NaN/inf in the latent")
         return StepResult(step=drag.steps, points=drag.handles.cpu().numpy().copy(),
-                          distances=self._distances(drag).cpu().numpy().copy(), loss=loss_value,
-                          ms=(time.perf_counter() - start) * 1e3, done=drag.reason is not None,
-                          reason=drag.reason)
+                          distances=drag.distances().cpu().numpy().copy(), loss=loss_value,
+                          ms=(time.perf_counter() - start) * 1e3, done=drag.reason is not None, reason=drag.reason)
 
-    def _loss(self, drag: _Drag, features: torch.Tensor, image: torch.Tensor | None) -> torch.Tensor:
-        loss = motion_loss(features, drag.handles, drag.targets, drag.window, drag.offsets)
-        if drag.fixed is not None and drag.scales.mask_weight > 0:
-            loss = loss + drag.scales.mask_weight * mask_loss(features, drag.reference_map, drag.fixed,
-                                                              drag.window.extent ** 2)
-        if drag.anchor_points is not None:
-            loss = loss + drag.config.anchor_weight * anchor_loss(features, drag.anchor_points, drag.anchor_refs,
-                                                                  drag.window)
-        if drag.reference_image is not None:
-            loss = loss + drag.config.image_mask_weight * image_mask_loss(image, drag.reference_image, drag.fixed_image)
-        if drag.guide is not None:
-            loss = loss + drag.guide(image)
-        if drag.config.latent_reg > 0:
-            loss = loss + drag.config.latent_reg * drag.delta.square().mean()
-        return loss
-
-    def _track(self, drag: _Drag, features: torch.Tensor) -> None:
-        """Update the handles on the current latent (features, or the drag's image tracker)."""
+    def _track(self, drag: DragState, features: torch.Tensor, image: torch.Tensor | None) -> None:
+        """Update the handles on the current latent (features, or the drag's image tracker on `image`)."""
         if drag.tracker is None:
             drag.handles, _ = track_points(features, drag.handles, drag.references, drag.window,
                                            drag.scales.r2, drag.config.tracking)
         else:
-            image = self._features_image.detach() if self._features_image is not None else self.render()
+            image = image.detach() if image is not None else self.render()
             found = np.asarray(drag.tracker(image), dtype=np.float32).reshape(drag.handles.shape)
             drag.handles = torch.from_numpy(found).to(drag.handles.device)
         drag.tracked_after_update = True
-
-    def _stalled(self, drag: _Drag) -> bool:
-        """Patience: remember the best latent; True (after restoring it) when it is `patience` steps old."""
-        patience = drag.config.patience
-        if patience <= 0:
-            return False
-        mean = float(self._distances(drag).mean())
-        if mean < drag.best_mean - 1e-3:
-            drag.best_mean, drag.best_step, drag.best_delta = mean, drag.steps, drag.delta.detach().clone()
-            return False
-        if drag.steps - drag.best_step < patience:
-            return False
-        with torch.no_grad():
-            drag.delta.copy_(drag.best_delta)
-        drag.tracked_after_update = False
-        return True
-
-    @staticmethod
-    def _distances(drag: _Drag) -> torch.Tensor:
-        return (drag.targets - drag.handles).norm(dim=1)
-
-    def _restore_good(self, drag: _Drag, what: str) -> None:
-        """NaN stop: put back the last latent whose features were finite."""
-        with torch.no_grad():
-            drag.delta.copy_(drag.good_delta)
-        drag.tracked_after_update = False
-        drag.reason = "nan"
-        drag.message = f"{what} at step {drag.steps}: stopped and kept the last good latent"
 
     def run(self, max_steps: int | None = None) -> Iterator[StepResult]:
         """Step until every handle arrives, a NaN appears, `stop()` is called or `max_steps`; then finish.
@@ -468,44 +309,37 @@ class DragSession:
         drag = self._require_drag()
         if not drag.tracked_after_update:
             with torch.no_grad():
-                features = self._features(self._current_ws())
+                features, image = self._synthesize(self._current_ws())
             if torch.isfinite(features).all():
-                self._track(drag, features)
+                self._track(drag, features, image)
         reason = drag.reason or "stopped"
         with torch.no_grad():
             self._latent = self._current_ws().detach().clone()
         handles, targets = drag.handles.cpu().numpy(), drag.targets.cpu().numpy()
-        distances = self._distances(drag).cpu().numpy()
+        distances = drag.distances().cpu().numpy()
         self._drag = None
         if drag.updates > 0:
-            del self._history[self._history_index + 1:]
-            self._history.append(Snapshot(self._latent.clone(), handles, targets))
-            self._history_index += 1
+            self._history.push(Snapshot(self._latent.clone(), handles, targets))
         else:
-            entry = self._history[self._history_index]
-            self._history[self._history_index] = replace(entry, handles=handles, targets=targets)
+            self._history.set_points(handles, targets)
         message = drag.message or f"{reason} after {drag.steps} steps, max distance {distances.max():.2f} px"
-        self.last_summary = DragSummary(reason, drag.steps, handles.copy(), targets.copy(), distances,
-                                        message)
+        self.last_summary = DragSummary(reason, drag.steps, handles.copy(), targets.copy(), distances, message)
         return self.last_summary
 
     # ----------------------------------------------------------------------------------- history
     def undo(self) -> bool:
         """Go back to the latent (and handles) before the last drag. Returns False when there is none."""
-        if self._drag is not None:
-            raise DragStateError("cannot undo during a drag: stop or finish it first")
-        if self._history_index == 0:
-            return False
-        self._history_index -= 1
-        self._latent = self._history[self._history_index].latent.clone()
-        return True
+        return self._move_in_history(self._history.undo, "undo")
 
     def redo(self) -> bool:
         """Re-apply the drag that `undo` took back. Returns False when there is none."""
+        return self._move_in_history(self._history.redo, "redo")
+
+    def _move_in_history(self, move: Callable[[], Snapshot | None], what: str) -> bool:
         if self._drag is not None:
-            raise DragStateError("cannot redo during a drag: stop or finish it first")
-        if self._history_index >= len(self._history) - 1:
+            raise DragStateError(f"cannot {what} during a drag: stop or finish it first")
+        snapshot = move()
+        if snapshot is None:
             return False
-        self._history_index += 1
-        self._latent = self._history[self._history_index].latent.clone()
+        self._latent = snapshot.latent.clone()
         return True

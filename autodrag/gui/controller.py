@@ -8,26 +8,26 @@ methods headless. No user action raises: errors go to `status`.
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 
 from autodrag.drag import DragConfig, DragSession
-from autodrag.images import save_gif
 from autodrag.gui.worker import DragWorker, Progress
-from autodrag.images import save_png, to_uint8
+from autodrag.images import save_gif, save_png, to_uint8
 from autodrag.landmarks.select import detector_for
 from autodrag.latents import load_latent, save_latent, ws_from_seed
 from autodrag.networks import load_generator
 from autodrag.presets import PRESETS, STRENGTH_RANGE, plan_edit
-from autodrag.presets.edit import landmark_tracker, plan_guide, preset_drag_config
-from autodrag.presets.plan import EditPlan
 from autodrag.presets.masks import disc_mask
+from autodrag.presets.plan import EditPlan
+from autodrag.presets.wiring import preset_drag, preset_drag_config
 
 __all__ = ["Controller", "ViewState"]
 
@@ -51,7 +51,7 @@ def _user_action(method: Callable) -> Callable:
     """Run a controller action; any error becomes a status-line message instead of a crash."""
 
     @functools.wraps(method)
-    def wrapper(self: "Controller", *args, **kwargs):
+    def wrapper(self: Controller, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:  # the window must never crash on user input
@@ -64,6 +64,8 @@ def _user_action(method: Callable) -> Callable:
 
 class Controller:
     """The visualizer's state and actions."""
+
+    render_every_s: float = 0.25  # how often a running drag renders a fresh image (the web front end: less)
 
     def __init__(self, device: str = "cpu", capture_dir: Path = Path("out/captures")) -> None:
         self.device = torch.device(device)
@@ -90,8 +92,8 @@ class Controller:
     # ------------------------------------------------------------------ state queries
     @property
     def busy(self) -> bool:
-        """True while a drag runs in the worker."""
-        return self._worker is not None
+        """True while a drag (or a photo inversion: `open_photo`) runs in the worker."""
+        return self._worker is not None or getattr(self, "_photo_job", None) is not None
 
     @property
     def resolution(self) -> int:
@@ -279,18 +281,18 @@ class Controller:
         self.step = 0
         self.last_frames = [self.image.copy()]
         mask = None if self.mask is None else self.mask.astype(np.float32)
+        handles, targets = np.array(self.view.handles), np.array(self.view.targets)
         tracker = anchors = guide = None
         plan = self._preset_plan
         if self.view.pending_preset is not None and plan is not None and n == len(plan.handle_rows):
-            # A preset's handles are landmarks: track and guide them as `autodrag edit` does (see presets.edit).
-            self.session.config = preset_drag_config(self.drag_config, presets=plan.presets)
-            detector = self._landmark_detector()
-            if detector.fast:
-                tracker = landmark_tracker(detector, plan.handle_rows)
-            anchors = plan.anchors_rc
-            guide = plan_guide(detector, plan, *((self.session.render(), mask) if mask is not None else ()))
-        self._worker = DragWorker(self.session, self._drag_id, np.array(self.view.handles), np.array(self.view.targets),
-                                  mask, self.drag_config.max_steps, tracker=tracker, anchors=anchors, guide=guide)
+            # A preset's handles are landmarks: track and guide them as `autodrag edit` does (presets.wiring).
+            drag = preset_drag(self.session, self._landmark_detector(), plan,
+                               config=preset_drag_config(self.drag_config, presets=plan.presets), mask=mask)
+            self.session.config = drag.config
+            handles, targets, anchors = drag.handles, drag.targets, drag.anchors
+            tracker, guide = drag.tracker, drag.guide
+        self._worker = DragWorker(self.session, self._drag_id, handles, targets, mask, self.drag_config.max_steps,
+                                  render_every_s=self.render_every_s, tracker=tracker, anchors=anchors, guide=guide)
         self._worker.start()
         self._record(f"drag started ({n} points)")
 
@@ -302,6 +304,8 @@ class Controller:
 
     def poll(self) -> bool:
         """Take the worker's messages (call once a frame). Returns True when something changed."""
+        if getattr(self, "_photo_job", None) is not None:
+            return self._poll_photo()
         worker = self._worker
         if worker is None:
             return False
@@ -339,7 +343,11 @@ class Controller:
     def wait_idle(self, timeout_s: float = 600.0) -> bool:
         """Block until the running drag ends (for scripts and tests). Returns False on timeout."""
         deadline = time.monotonic() + timeout_s
-        while self._worker is not None and time.monotonic() < deadline:
+        while self.busy and time.monotonic() < deadline:
+            if self._worker is None:  # a photo inversion: no drag worker to join
+                time.sleep(0.05)
+                self.poll()
+                continue
             self._worker.join(0.05)
             self.poll()
         self.poll()
@@ -386,3 +394,136 @@ class Controller:
         path = save_gif(self.capture_dir / f"drag-{stamp}.gif", self.last_frames)
         self._record(f"saved {path}")
         return path
+
+    # ------------------------------------------------------------------ additions for the web front end
+    @_user_action
+    def paint_stroke(self, points: list[tuple[float, float]], movable: bool, radius: float | None = None) -> None:
+        """Paint a brush stroke through (row, col) points (gaps filled), movable or fixed; radius in pixels."""
+        self._require_idle()
+        if self.G is None:
+            raise RuntimeError("no network loaded")
+        rc = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if not len(rc) or not np.isfinite(rc).all():
+            raise ValueError("a stroke needs at least one finite (row, col) point")
+        for row, col in rc:
+            self._check_inside(float(row), float(col))
+        if radius is not None:
+            if not 0 < float(radius) <= self.resolution:
+                raise ValueError(f"brush radius must be in (0, {self.resolution}], got {radius}")
+            self.view.mask_radius = float(radius)
+        spacing = max(self.view.mask_radius / 2, 0.5)
+        dense = [rc[:1]]
+        for a, b in itertools.pairwise(rc):
+            n = int(np.ceil(np.linalg.norm(b - a) / spacing))
+            dense.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / max(n, 1)))
+        for row, col in np.concatenate(dense):
+            self._paint(float(row), float(col), movable=bool(movable))
+        self.log.append(("action", f"painted {'movable' if movable else 'fixed'} stroke ({len(rc)} points)"))
+
+    @_user_action
+    def save_mp4(self, fps: float = 12.5) -> Path:
+        """Save the frames of the last drag as an MP4 (beside the GIF)."""
+        from autodrag.images import save_mp4
+
+        if len(self.last_frames) < 2:
+            raise RuntimeError("no drag to save yet")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = save_mp4(self.capture_dir / f"drag-{stamp}.mp4", self.last_frames, fps=fps)
+        self._record(f"saved {path}")
+        return path
+
+    # ------------------------------------------------------------------ photos (autodrag.photos)
+    @_user_action
+    def open_photo(self, path: str | Path, backend: str = "auto", face: int = 0, config=None,
+                   project_dir: str | Path | None = None) -> None:
+        """Invert a photo's face in the worker thread (progress in the status line; a finished project in
+        `project_dir`, default <capture dir>/projects/<photo stem>, is reused), then drag on the tuned
+        generator at the pivot: the Drag, Mask and Face Adjustments panels work on the photo's face."""
+        import queue
+        import threading
+
+        from autodrag.photos.pipeline import prepare_photo, resolve_backend, resolve_framing
+
+        self._require_idle()
+        if self.G is None:
+            self.load_network(None)
+        base = getattr(self, "_photo", None)
+        G = base["G_base"] if base is not None and self.G is base["project"].G_tuned else self.G
+        path = Path(path)
+        bundled = self.ckpt is None
+        # bad input fails here, at once, in the status line (nothing written)
+        prep = prepare_photo(path, int(G.img_resolution), resolve_backend(backend, bundled), int(face),
+                             resolve_framing("auto", bundled))
+        directory = Path(project_dir) if project_dir else self.capture_dir / "projects" / path.stem
+        messages: queue.Queue = queue.Queue()
+        stop = threading.Event()
+
+        def run() -> None:
+            from autodrag.photos.pipeline import invert_photo
+
+            try:
+                project = invert_photo(path, G, directory, backend, int(face), config,
+                                       progress=lambda stage, step, total, loss: messages.put(
+                                           ("progress", f"inverting {path.name}: {stage} {step}/{total}")),
+                                       should_stop=stop.is_set, generator_path=self.ckpt, bundled=bundled,
+                                       prepared=prep)
+                messages.put(("done", project))
+            except Exception as exc:  # reported in the status line
+                messages.put(("error", f"{type(exc).__name__}: {exc}"))
+
+        thread = threading.Thread(target=run, name="photo-inversion", daemon=True)
+        self._photo_job = {"thread": thread, "messages": messages, "stop": stop, "path": path, "G_base": G}
+        thread.start()
+        self._record(f"inverting {path.name} ({len(prep.faces)} face(s), editing face {face})...")
+
+    def stop_photo(self) -> None:
+        """Ask a running photo inversion to end its stage (what it has is kept in the project folder)."""
+        job = getattr(self, "_photo_job", None)
+        if job is not None:
+            job["stop"].set()
+
+    def _poll_photo(self) -> bool:
+        job = self._photo_job
+        changed = False
+        while not job["messages"].empty():
+            kind, payload = job["messages"].get_nowait()
+            changed = True
+            if kind == "progress":
+                self.status = payload
+            elif kind == "error":
+                self._photo_job = None
+                self.status = f"open photo: {payload}"
+                self.log.append(("error", self.status))
+            else:
+                self._photo_job = None
+                project = payload
+                self._photo = {"project": project, "path": job["path"], "G_base": job["G_base"]}
+                self.G = project.G_tuned
+                self._new_session(torch.from_numpy(project.ws_pivot).to(self.device))
+                self._photo["reconstruction"] = self.image.copy()
+                self._record(f"opened {job['path'].name}: {project.note}; "
+                             f"PSNR {project.metrics.get('psnr_tune', project.metrics.get('psnr_w_plus', 0.0)):.1f} dB")
+        return changed
+
+    @_user_action
+    def save_photo_capture(self) -> Path:
+        """Paste the current crop back into the opened photo and write the full photo (lossless) into the
+        capture folder; only pixels the edit changed (inside the face) differ from the input."""
+        from autodrag.photos.io import compose_output, default_output_suffix, load_photo, save_photo
+        from autodrag.photos.pipeline import paste_edit
+
+        self._require_idle()
+        info = getattr(self, "_photo", None)
+        if info is None or self.G is not info["project"].G_tuned:
+            raise RuntimeError("open a photo first")
+        project = info["project"]
+        photo = load_photo(info["path"])
+        landmarks = np.asarray(project.layout.get("landmarks_crop"), dtype=np.float64)
+        pasted = paste_edit(photo.rgb, self.image, info["reconstruction"], project.transform, landmarks,
+                            movable_crop=self.mask)
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{self.image_version:04d}"
+        out = save_photo(self.capture_dir / f"photo-{info['path'].stem}-{stamp}{default_output_suffix(photo)}",
+                         compose_output(photo, pasted.rgb, pasted.mask))
+        self.last_photo_paste = pasted
+        self._record(f"saved {out} ({int(pasted.mask.sum())} pixels pasted)")
+        return out

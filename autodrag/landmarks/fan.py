@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
+from autodrag.atomic import write_atomic
 from autodrag.landmarks.base import LandmarkDetector, check_image, register_detector
 
 __all__ = ["FanDetector", "LandmarkWeightsMissing", "NoFaceFound", "fan_weight_files", "weights_cache_dir"]
@@ -47,12 +48,12 @@ def fan_weight_files(use_face_detector: bool) -> list[Path]:
 
 def _fetch(url: str, dest: Path, timeout_s: float) -> None:
     """Download `url` to `dest` atomically, failing fast (no hang) when offline."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    with urllib.request.urlopen(url, timeout=timeout_s) as response, open(tmp, "wb") as out:
-        while chunk := response.read(1 << 20):
-            out.write(chunk)
-    os.replace(tmp, dest)
+    def download(tmp: Path) -> None:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response, open(tmp, "wb") as out:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+
+    write_atomic(dest, download)
 
 
 def _ensure_weights(use_face_detector: bool, download: bool, timeout_s: float) -> None:

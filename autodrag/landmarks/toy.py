@@ -14,15 +14,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from autodrag import paths
 from autodrag.landmarks.base import LandmarkDetector, check_image, register_detector
-from autodrag.networks.default import CHECKPOINT_DIR
-from autodrag.toyfaces.landmarks_net import LandmarkCheckpointError, load_heatmap_net, soft_argmax
+from autodrag.landmarks.heatmap_net import LandmarkCheckpointError, load_heatmap_net, soft_argmax
 
-__all__ = ["BUNDLED_LANDMARK_CHECKPOINT", "RESTORE_HINT", "LandmarkCheckpointError", "ToyLandmarkDetector"]
+__all__ = ["RESTORE_HINT", "LandmarkCheckpointError", "ToyLandmarkDetector"]
 
-BUNDLED_LANDMARK_CHECKPOINT = (
-    CHECKPOINT_DIR / "toyfaces_landmarks.safetensors"
-)  # $AUTODRAG_CHECKPOINTS moves it
 RESTORE_HINT = (
     "Restore the bundled files with `git checkout -- checkpoints/toyfaces_landmarks.safetensors "
     "checkpoints/toyfaces_landmarks.json`, or retrain them with `autodrag toyfaces train-landmarks` "
@@ -34,7 +31,7 @@ RESTORE_HINT = (
 class ToyLandmarkDetector(LandmarkDetector):
     """68-point detector for toy faces and the bundled generator's outputs."""
 
-    fast = True  # a few ms per 128 px image: presets track their handles with it
+    fast = True  # one CPU core keeps up with a drag (docs/BENCHMARKS.md): presets track their handles with it
     differentiable = True  # soft-argmax heatmaps: presets guide drags with `detect_tensor`
 
     def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "cpu"):
@@ -45,7 +42,7 @@ class ToyLandmarkDetector(LandmarkDetector):
         Raises:
             LandmarkCheckpointError: missing or corrupt checkpoint (the message says how to fix it).
         """
-        path = Path(checkpoint) if checkpoint is not None else BUNDLED_LANDMARK_CHECKPOINT
+        path = Path(checkpoint) if checkpoint is not None else paths.BUNDLED_LANDMARK_CHECKPOINT
         hint = (
             RESTORE_HINT
             if checkpoint is None

@@ -16,18 +16,33 @@ from typing import Any
 import numpy as np
 import torch
 
+from autodrag import paths
 from autodrag.atomic import write_bytes_atomic
 from autodrag.networks import stylegan2, stylegan3
 from autodrag.networks.common import init_args_as_kwargs
 from autodrag.networks.pickle_reader import PersistentRecord, UnsafePickleError, read_network_pickle
 
-__all__ = ["GeneratorLoadError", "UnsafePickleError", "load_generator", "save_generator", "build_generator",
-           "generator_from_record", "detect_family", "FAMILIES", "AnyGenerator"]
+__all__ = [
+    "FAMILIES",
+    "RESTORE_HINT",
+    "AnyGenerator",
+    "GeneratorLoadError",
+    "UnsafePickleError",
+    "build_generator",
+    "detect_family",
+    "generator_from_record",
+    "load_default_generator",
+    "load_generator",
+    "save_generator",
+]
 
 AnyGenerator = stylegan2.Generator | stylegan3.Generator
 FAMILIES: dict[str, type[torch.nn.Module]] = {"stylegan2": stylegan2.Generator, "stylegan3": stylegan3.Generator}
 FORMAT_NAME = "autodrag-generator"
 FORMAT_VERSION = 1
+RESTORE_HINT = ("restore it with `git checkout -- checkpoints/` or retrain it with `autodrag toyfaces "
+                "train-generator` then `autodrag toyfaces train-generator --minutes 0 --export "
+                f"{paths.BUNDLED_GENERATOR}` (docs/TOYFACES.md), or pass --ckpt")
 
 
 class GeneratorLoadError(ValueError):
@@ -187,8 +202,6 @@ def load_generator(path: str | os.PathLike | None = None, device: str | torch.de
         GeneratorLoadError: the file is missing, unsafe, corrupt, or holds no usable generator.
     """
     if path is None:
-        from autodrag.networks.default import load_default_generator
-
         G = load_default_generator()
     else:
         path = Path(path)
@@ -196,6 +209,21 @@ def load_generator(path: str | os.PathLike | None = None, device: str | torch.de
             raise GeneratorLoadError(f"{path}: no such file")
         G = _load_safetensors(path) if path.suffix == ".safetensors" else _load_pickle(path)
     return G.eval().requires_grad_(False).to(device)
+
+
+def load_default_generator() -> AnyGenerator:
+    """The bundled generator (`autodrag.paths.BUNDLED_GENERATOR`).
+
+    Raises:
+        GeneratorLoadError: it is missing or corrupt (the message says how to restore or retrain it).
+    """
+    bundled = paths.BUNDLED_GENERATOR
+    if not bundled.is_file():
+        raise GeneratorLoadError(f"the bundled model {bundled} is missing: {RESTORE_HINT}")
+    try:
+        return load_generator(bundled)
+    except GeneratorLoadError as exc:
+        raise GeneratorLoadError(f"{exc} (the bundled model: {RESTORE_HINT})") from None
 
 
 def save_generator(G: AnyGenerator, path: str | os.PathLike, extra: dict | None = None) -> Path:

@@ -38,7 +38,7 @@ def modulated_conv2d(
 ) -> torch.Tensor:
     """Modulated (and demodulated) convolution. Both forms compute the same function."""
     batch_size = x.shape[0]
-    out_channels, in_channels, kh, kw = weight.shape
+    _out_channels, in_channels, kh, kw = weight.shape
     assert styles.shape == (batch_size, in_channels), styles.shape
 
     if x.dtype == torch.float16 and demodulate:  # keep fp16 activations in range

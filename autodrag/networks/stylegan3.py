@@ -31,7 +31,7 @@ def modulated_conv2d(
 ) -> torch.Tensor:
     """StyleGAN3's modulated conv: weights and styles pre-normalised, one grouped convolution."""
     batch_size = x.shape[0]
-    out_channels, in_channels, kh, kw = w.shape
+    _out_channels, in_channels, kh, kw = w.shape
     if demodulate:
         w = w * w.square().mean([1, 2, 3], keepdim=True).rsqrt()
         s = s * s.square().mean().rsqrt()

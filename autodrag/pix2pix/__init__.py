@@ -1,18 +1,16 @@
-"""Bundled pix2pix: paired image-to-image translation, the font-to-signature pipeline and a
-multi-style (zi2zi-like) handwriting model.
+"""Bundled pix2pix: paired image-to-image translation (the core, here), and in ``handwriting/`` the
+font-to-signature pipeline and a multi-style (zi2zi-like) handwriting model built on it.
 
-Modules, one job each: ``layers`` (norms, init, size padding), ``networks`` (generators),
-``discriminators``, ``losses``, ``images`` / ``datasets`` / ``combine`` (data), ``config``,
-``schedules``, ``checkpoint``, ``trainer`` (the training step), ``train`` (the loop),
-``distributed``, ``report`` (CSV, plot, grids, HTML), ``metrics``, ``infer``, ``export``,
-``fonts``, ``demo``, ``multistyle`` / ``styles_data`` / ``multistyle_train`` / ``interpolate``,
-and ``cli``. Heavy modules are imported lazily by the CLI.
+Core modules, one job each: ``layers`` (norms, init, size padding), ``networks`` (translator
+generators: ``build_translator``), ``discriminators``, ``losses``, ``images`` / ``datasets`` /
+``combine`` (data), ``config``, ``schedules``, ``checkpoint``, ``trainer`` (the training step),
+``train`` (the loop), ``distributed``, ``report`` (CSV, plot, grids, HTML), ``metrics``, ``infer``
+(``load_translator``), ``export``, and ``cli``. Heavy modules are imported lazily by the CLI.
 """
 
 from autodrag.pix2pix.combine import CombineReport, combine_folders
 from autodrag.pix2pix.config import TrainConfig, load_options, save_options
 from autodrag.pix2pix.datasets import DataConfig, PairedDataset, open_dataset
-from autodrag.pix2pix.demo import make_demo_dataset
 from autodrag.pix2pix.discriminators import (
     DiscriminatorConfig,
     PatchDiscriminator,
@@ -21,22 +19,29 @@ from autodrag.pix2pix.discriminators import (
 )
 from autodrag.pix2pix.errors import CheckpointError, DatasetError, FontError, ImageReadError, Pix2PixError
 from autodrag.pix2pix.export import export_torchscript
-from autodrag.pix2pix.fonts import missing_glyphs, render_names, render_text, resolve_font
-from autodrag.pix2pix.images import JitterConfig
-from autodrag.pix2pix.infer import Predictor, evaluate_split, load_generator, predict_folder
-from autodrag.pix2pix.interpolate import interpolate_styles, save_strip
-from autodrag.pix2pix.losses import discriminator_loss, generator_adversarial_loss, gradient_penalty
-from autodrag.pix2pix.metrics import image_metrics
-from autodrag.pix2pix.multistyle import (
+from autodrag.pix2pix.handwriting import (
     MultiStyleConfig,
+    MultiStyleTrainConfig,
     StyleDiscriminator,
     StyleUnet,
     WeightSchedule,
     constant_loss,
+    interpolate_styles,
+    load_multistyle,
+    make_demo_dataset,
+    make_font_styles_dataset,
+    missing_glyphs,
+    render_names,
+    render_text,
+    resolve_font,
+    save_strip,
+    train_multistyle,
 )
-from autodrag.pix2pix.multistyle_train import MultiStyleTrainConfig, load_multistyle, train_multistyle
-from autodrag.pix2pix.networks import GeneratorConfig, ResnetGenerator, UnetGenerator, build_generator
-from autodrag.pix2pix.styles_data import make_font_styles_dataset
+from autodrag.pix2pix.images import JitterConfig
+from autodrag.pix2pix.infer import Predictor, evaluate_split, load_translator, predict_folder
+from autodrag.pix2pix.losses import discriminator_loss, generator_adversarial_loss, gradient_penalty
+from autodrag.pix2pix.metrics import image_metrics
+from autodrag.pix2pix.networks import GeneratorConfig, ResnetGenerator, UnetGenerator, build_translator
 from autodrag.pix2pix.train import TrainResult
 from autodrag.pix2pix.train import train as train_pix2pix
 from autodrag.pix2pix.trainer import Pix2PixTrainer
@@ -67,7 +72,7 @@ __all__ = [
     "UnetGenerator",
     "WeightSchedule",
     "build_discriminator",
-    "build_generator",
+    "build_translator",
     "combine_folders",
     "constant_loss",
     "discriminator_loss",
@@ -77,9 +82,9 @@ __all__ = [
     "gradient_penalty",
     "image_metrics",
     "interpolate_styles",
-    "load_generator",
     "load_multistyle",
     "load_options",
+    "load_translator",
     "make_demo_dataset",
     "make_font_styles_dataset",
     "missing_glyphs",

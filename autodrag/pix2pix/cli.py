@@ -9,29 +9,10 @@ from typing import Any
 
 import click
 
+from autodrag.pix2pix.cli_options import SIZE, TRAIN_OPTIONS, config_from_options, train_options
 from autodrag.pix2pix.errors import Pix2PixError
-from autodrag.pix2pix.images import parse_size
 
 __all__ = ["pix2pix"]
-
-
-class SizeType(click.ParamType):
-    """``WIDTHxHEIGHT`` (or ``N`` for a square) -> ``(width, height)``."""
-
-    name = "WxH"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> tuple[int, int]:
-        if isinstance(value, tuple):
-            return value
-        try:
-            return parse_size(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-SIZE = SizeType()
 
 
 def _user_errors(func: Callable) -> Callable:
@@ -61,15 +42,11 @@ def pix2pix() -> None:
 
 
 # ----------------------------------------------------------------------------------------- train
-_RESUME_MUTABLE_FLAGS = {"device", "num_workers", "progress", "out", "resume", "dataroot"}
+# Options a resumed run may change (the rest come from its options.json).
+_RESUME_MUTABLE = {"device", "data.num_workers", "progress", "data.dataroot"}
 
 
 @pix2pix.command()
-@click.option(
-    "--dataroot",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Dataset: A/ + B/ folders or A|B images (train/ val/ subfolders used if present).",
-)
 @click.option(
     "--out",
     "run_dir",
@@ -80,125 +57,13 @@ _RESUME_MUTABLE_FLAGS = {"device", "num_workers", "progress", "out", "resume", "
 @click.option(
     "--resume", is_flag=True, help="Continue the run in --out from latest.pt with its saved options."
 )
-@click.option(
-    "--arch", type=click.Choice(["unet", "resnet"]), default="unet", show_default=True, help="Generator."
-)
-@click.option(
-    "--unet-depth",
-    type=int,
-    default=8,
-    show_default=True,
-    help="U-Net stride-2 levels (any input size works).",
-)
-@click.option(
-    "--resnet-blocks", type=int, default=9, show_default=True, help="ResNet residual blocks (6 or 9)."
-)
-@click.option("--ngf", type=int, default=64, show_default=True, help="Generator width.")
-@click.option("--ndf", type=int, default=64, show_default=True, help="Discriminator width.")
-@click.option(
-    "--netd",
-    "d_arch",
-    type=click.Choice(["patch", "pixel"]),
-    default="patch",
-    show_default=True,
-    help="Discriminator.",
-)
-@click.option(
-    "--n-layers-d", type=int, default=3, show_default=True, help="PatchGAN layers (3 = 70x70 patches)."
-)
-@click.option(
-    "--norm",
-    type=click.Choice(["batch", "instance", "layer", "none"]),
-    default="batch",
-    show_default=True,
-    help="Generator norm.",
-)
-@click.option(
-    "--norm-d",
-    type=click.Choice(["batch", "instance", "layer", "none"]),
-    default=None,
-    help="Discriminator norm [default: --norm; layer for wgangp].",
-)
-@click.option("--dropout", type=float, default=0.5, show_default=True, help="Generator dropout (0 disables).")
-@click.option(
-    "--init",
-    "init_type",
-    type=click.Choice(["normal", "xavier", "kaiming", "orthogonal"]),
-    default="normal",
-    show_default=True,
-)
-@click.option("--init-gain", type=float, default=0.02, show_default=True)
-@click.option(
-    "--input-nc", type=click.Choice(["1", "3"]), default="3", show_default=True, help="Source channels."
-)
-@click.option(
-    "--output-nc", type=click.Choice(["1", "3"]), default="3", show_default=True, help="Target channels."
-)
-@click.option("--direction", type=click.Choice(["AtoB", "BtoA"]), default="AtoB", show_default=True)
-@click.option("--any-aspect", is_flag=True, help="Accept A|B images whose halves are not square.")
-@click.option(
-    "--load-size", type=SIZE, default=None, help="Resize pairs to WxH before cropping (e.g. 286x286)."
-)
-@click.option("--crop-size", type=SIZE, default=None, help="Random crop WxH in training (e.g. 256x256).")
-@click.option("--flip", is_flag=True, help="Random horizontal flips (not for text).")
-@click.option(
-    "--gan-mode",
-    type=click.Choice(["vanilla", "lsgan", "hinge", "wgangp"]),
-    default="vanilla",
-    show_default=True,
-)
-@click.option("--lambda-l1", type=float, default=100.0, show_default=True, help="L1 weight.")
-@click.option(
-    "--gp-weight", type=float, default=10.0, show_default=True, help="wgangp gradient-penalty weight."
-)
-@click.option(
-    "--n-critic", type=int, default=None, help="D updates per G update [default: 5 for wgangp, else 1]."
-)
-@click.option("--lr", type=float, default=2e-4, show_default=True)
-@click.option("--beta1", type=float, default=0.5, show_default=True)
-@click.option("--batch-size", type=int, default=1, show_default=True)
-@click.option("--n-epochs", type=int, default=100, show_default=True, help="Epochs at the initial rate.")
-@click.option(
-    "--n-epochs-decay",
-    type=int,
-    default=100,
-    show_default=True,
-    help="Epochs of linear decay (total = both).",
-)
-@click.option(
-    "--lr-policy",
-    type=click.Choice(["linear", "step", "cosine", "plateau"]),
-    default="linear",
-    show_default=True,
-)
-@click.option("--lr-step-epochs", type=int, default=50, show_default=True)
-@click.option("--lr-gamma", type=float, default=0.1, show_default=True)
-@click.option("--plateau-patience", type=int, default=5, show_default=True)
-@click.option("--plateau-factor", type=float, default=0.5, show_default=True)
-@click.option(
-    "--val-fraction", type=float, default=0.0, show_default=True, help="Without val/, hold out this fraction."
-)
-@click.option(
-    "--save-every", type=int, default=5, show_default=True, help="Keep a generator snapshot every N epochs."
-)
-@click.option(
-    "--checkpoint-every-steps",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Refresh latest.pt every N steps too.",
-)
-@click.option("--log-every", type=int, default=10, show_default=True, help="Steps per losses.csv row.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--amp", is_flag=True, help="bfloat16 autocast (CUDA only).")
-@click.option("--channels-last", is_flag=True, help="Channels-last memory format (CUDA only).")
-@click.option("--num-workers", type=int, default=0, show_default=True)
-@click.option("--progress/--no-progress", default=True, show_default=True)
+@train_options
 @click.pass_context
 @_user_errors
 def train(ctx: click.Context, run_dir: Path, resume: bool, **opts: Any) -> None:
     """Train a pix2pix model; under torchrun it trains data-parallel.
+
+    Every option is a field of `TrainConfig` (autodrag/pix2pix/config.py), generated from it.
 
     \b
     Examples:
@@ -209,62 +74,29 @@ def train(ctx: click.Context, run_dir: Path, resume: bool, **opts: Any) -> None:
     """
     from autodrag.pix2pix.train import train as run_training
 
+    dataroot = opts["data__dataroot"]
     if resume:
         given = [
-            name for name in opts
-            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE and name not in _RESUME_MUTABLE_FLAGS
+            spec.flag for spec in TRAIN_OPTIONS
+            if ctx.get_parameter_source(spec.dest) is click.core.ParameterSource.COMMANDLINE
+            and spec.path not in _RESUME_MUTABLE
         ]  # fmt: skip
         if given:
-            raise click.UsageError(
-                f"--resume uses the run's options.json; do not pass {', '.join('--' + g.replace('_', '-') for g in given)}"
-            )
+            raise click.UsageError(f"--resume uses the run's options.json; do not pass {', '.join(given)}")
         from autodrag.pix2pix.config import load_options
 
         cfg = load_options(run_dir)
-        cfg.device, cfg.progress, cfg.data.num_workers = opts["device"], opts["progress"], opts["num_workers"]
-        if opts["dataroot"] is not None:
-            cfg.data.dataroot = str(opts["dataroot"])
+        cfg.device, cfg.progress, cfg.data.num_workers = opts["device"], opts["progress"], opts["data__num_workers"]
+        if dataroot is not None:
+            cfg.data.dataroot = str(dataroot)
         result = run_training(run_dir, cfg, resume=True)
     else:
-        if opts["dataroot"] is None:
+        if dataroot is None:
             raise click.UsageError("--dataroot is required for a new run")
-        result = run_training(run_dir, _train_config(opts))
+        result = run_training(run_dir, config_from_options(opts))
     state = "stopped early" if result.stopped_early else "done"
     val = f", last val L1 {result.val_l1[-1]:.4f}" if result.val_l1 else ""
     click.echo(f"{state}: {result.epochs_completed} epochs, {result.steps} steps{val}; run in {run_dir}")
-
-
-def _train_config(o: dict[str, Any]):
-    """Map the train command's options onto a :class:`TrainConfig`."""
-    from autodrag.pix2pix.config import TrainConfig
-    from autodrag.pix2pix.datasets import DataConfig
-    from autodrag.pix2pix.discriminators import DiscriminatorConfig
-    from autodrag.pix2pix.images import JitterConfig
-    from autodrag.pix2pix.networks import GeneratorConfig
-
-    wgan = o["gan_mode"] == "wgangp"
-    norm_d = o["norm_d"] or ("layer" if wgan else o["norm"])
-    return TrainConfig(
-        generator=GeneratorConfig(
-            arch=o["arch"], in_channels=int(o["input_nc"]), out_channels=int(o["output_nc"]), ngf=o["ngf"],
-            norm=o["norm"], unet_depth=o["unet_depth"], dropout=o["dropout"], resnet_blocks=o["resnet_blocks"],
-            init=o["init_type"], init_gain=o["init_gain"],
-        ),
-        discriminator=DiscriminatorConfig(
-            arch=o["d_arch"], ndf=o["ndf"], n_layers=o["n_layers_d"], norm=norm_d, init=o["init_type"], init_gain=o["init_gain"]
-        ),
-        data=DataConfig(
-            dataroot=str(o["dataroot"]), direction=o["direction"], any_aspect=o["any_aspect"], num_workers=o["num_workers"],
-            jitter=JitterConfig(o["load_size"], o["crop_size"], o["flip"]),
-        ),
-        gan_mode=o["gan_mode"], lambda_l1=o["lambda_l1"], gp_weight=o["gp_weight"],
-        n_critic=o["n_critic"] if o["n_critic"] is not None else (5 if wgan else 1),
-        lr=o["lr"], beta1=o["beta1"], batch_size=o["batch_size"], n_epochs=o["n_epochs"], n_epochs_decay=o["n_epochs_decay"],
-        lr_policy=o["lr_policy"], lr_step_epochs=o["lr_step_epochs"], lr_gamma=o["lr_gamma"],
-        plateau_factor=o["plateau_factor"], plateau_patience=o["plateau_patience"], val_fraction=o["val_fraction"],
-        save_every_epochs=o["save_every"], checkpoint_every_steps=o["checkpoint_every_steps"], log_every_steps=o["log_every"],
-        seed=o["seed"], device=o["device"], amp=o["amp"], channels_last=o["channels_last"], progress=o["progress"],
-    )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------- test / predict
@@ -431,7 +263,7 @@ def fonts(
       autodrag pix2pix fonts --from-dir targets/ --font FangSong.ttf --size 500x200 --out generated/
       autodrag pix2pix fonts --names names.txt --font DejaVuSans --out generated/
     """
-    from autodrag.pix2pix.fonts import names_from_dir, names_from_file, render_names
+    from autodrag.pix2pix.handwriting.fonts import names_from_dir, names_from_file, render_names
 
     if (names_file is None) == (from_dir is None):
         raise click.UsageError("give exactly one of --names and --from-dir")
@@ -490,7 +322,7 @@ def combine(dir_a: Path, dir_b: Path, out: Path, resize, strict: bool) -> None:
 @_user_errors
 def demo(out: Path, n_train: int, n_val: int, size, seed: int) -> None:
     """Make the offline demo dataset: plain names (A) -> slanted, wavy "script" names (B)."""
-    from autodrag.pix2pix.demo import make_demo_dataset
+    from autodrag.pix2pix.handwriting.demo import make_demo_dataset
 
     make_demo_dataset(out, n_train, n_val, size, seed)
     click.echo(f"wrote {n_train} train and {n_val} val pairs to {out}")
@@ -525,8 +357,8 @@ def styles_data(
       autodrag pix2pix styles-data --chars ABCDEFGHabcdefgh --source-font DejaVuSans \\
           --style-font DejaVuSerif-Italic --style-font DejaVuSansMono-Bold --out data/styles
     """
-    from autodrag.pix2pix.fonts import names_from_file
-    from autodrag.pix2pix.styles_data import make_font_styles_dataset
+    from autodrag.pix2pix.handwriting.fonts import names_from_file
+    from autodrag.pix2pix.handwriting.styles_data import make_font_styles_dataset
 
     if (texts_file is None) == (chars is None):
         raise click.UsageError("give exactly one of --texts and --chars")
@@ -586,8 +418,8 @@ def train_styles(
       autodrag pix2pix train-styles --dataroot data/my_hand --out runs/my_hand \\
           --pretrained runs/styles --freeze-encoder --epochs 200 --schedule 0:500:1000
     """
-    from autodrag.pix2pix.multistyle import MultiStyleConfig, WeightSchedule
-    from autodrag.pix2pix.multistyle_train import MultiStyleTrainConfig, train_multistyle
+    from autodrag.pix2pix.handwriting.multistyle import MultiStyleConfig, WeightSchedule
+    from autodrag.pix2pix.handwriting.multistyle_train import MultiStyleTrainConfig, train_multistyle
 
     if resume:
         trainer = train_multistyle(run_dir, None, resume=True)
@@ -635,8 +467,8 @@ def interpolate(
           --style-a DejaVuSerif-Italic --style-b 2 --steps 10 --out strip.png --gif strip.gif
     """
     from autodrag.images import save_gif
-    from autodrag.pix2pix.interpolate import interpolate_styles, save_strip, style_index
-    from autodrag.pix2pix.multistyle_train import load_multistyle
+    from autodrag.pix2pix.handwriting.interpolate import interpolate_styles, save_strip, style_index
+    from autodrag.pix2pix.handwriting.multistyle_train import load_multistyle
 
     net, cfg = load_multistyle(checkpoint)
     a, b = style_index(style_a, cfg.style_names), style_index(style_b, cfg.style_names)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
 
+from autodrag.atomic import write_atomic
 from autodrag.pix2pix.errors import DatasetError, ImageReadError
 from autodrag.pix2pix.images import Size, list_images, load_image
 
@@ -98,8 +98,6 @@ def combine_folders(
         both.paste(left, (0, 0))
         both.paste(right, (width, 0))
         target = out_dir / f"{stem}.png"
-        tmp = target.with_name(target.name + ".tmp")
-        both.save(tmp, format="PNG")
-        os.replace(tmp, target)
+        write_atomic(target, lambda tmp, image=both: image.save(tmp, format="PNG"))
         report.written.append(target)
     return report

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autodrag.atomic import write_text_atomic
 from autodrag.pix2pix.datasets import DataConfig
 from autodrag.pix2pix.discriminators import DiscriminatorConfig
 from autodrag.pix2pix.errors import CheckpointError
@@ -142,12 +142,8 @@ def non_default_options(cfg: TrainConfig) -> dict[str, Any]:
 def save_options(cfg: TrainConfig, run_dir: str | Path) -> Path:
     """Write ``run_dir/options.json``: every option, plus the non-default ones for a quick read."""
     path = Path(run_dir) / OPTIONS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"non_default": non_default_options(cfg), "options": config_to_dict(cfg)}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
 def load_options(run_dir: str | Path) -> TrainConfig:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import torch
 
-from autodrag.pix2pix.infer import load_generator
+from autodrag.atomic import write_atomic
+from autodrag.pix2pix.infer import load_translator
 
 __all__ = ["export_torchscript"]
 
@@ -28,7 +29,7 @@ def export_torchscript(
     Returns:
         ``out_path``.
     """
-    net, cfg = load_generator(checkpoint)
+    net, cfg = load_translator(checkpoint)
     net.eval()
     with warnings.catch_warnings():
         # TorchScript is deprecated upstream in favour of torch.export, but it is still the
@@ -40,9 +41,4 @@ def export_torchscript(
         expected, got = net(probe), scripted(probe)
     if expected.shape != got.shape or not torch.allclose(expected, got, atol=1e-5):
         raise RuntimeError("the scripted generator does not reproduce the eager one")
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    scripted.save(str(tmp))
-    tmp.replace(out_path)
-    return out_path
+    return write_atomic(out_path, lambda tmp: scripted.save(str(tmp)))

@@ -25,15 +25,15 @@ from autodrag.pix2pix.distributed import resolve_device
 from autodrag.pix2pix.errors import CheckpointError, DatasetError, format_paths
 from autodrag.pix2pix.images import Size, flatten_alpha, list_images, load_image, to_pil, to_tensor
 from autodrag.pix2pix.metrics import METRIC_NAMES, image_metrics
-from autodrag.pix2pix.networks import GeneratorConfig, build_generator
+from autodrag.pix2pix.networks import GeneratorConfig, build_translator
 from autodrag.pix2pix.report import write_image_table
 
-__all__ = ["BatchReport", "ItemResult", "Predictor", "evaluate_split", "load_generator", "predict_folder"]
+__all__ = ["BatchReport", "ItemResult", "Predictor", "evaluate_split", "load_translator", "predict_folder"]
 
 ImageLike = Image.Image | np.ndarray | torch.Tensor | str | Path
 
 
-def load_generator(checkpoint: str | Path) -> tuple[nn.Module, GeneratorConfig]:
+def load_translator(checkpoint: str | Path) -> tuple[nn.Module, GeneratorConfig]:
     """Build the generator saved in a run folder, ``latest.pt`` or a ``G_epoch_XXXX.pt`` snapshot.
 
     Raises:
@@ -47,7 +47,7 @@ def load_generator(checkpoint: str | Path) -> tuple[nn.Module, GeneratorConfig]:
     else:
         raise CheckpointError(f"{checkpoint} holds a {payload['kind']} model, not a pix2pix generator")
     cfg = dataclass_from_dict(TrainConfig, payload["config"])
-    net = build_generator(cfg.generator)
+    net = build_translator(cfg.generator)
     net.load_state_dict(state)
     return net, cfg.generator
 
@@ -97,7 +97,7 @@ class Predictor:
     @classmethod
     def from_checkpoint(cls, checkpoint: str | Path, **kwargs) -> Predictor:
         """Load a run folder or checkpoint file; ``kwargs`` as for the constructor."""
-        net, cfg = load_generator(checkpoint)
+        net, cfg = load_translator(checkpoint)
         return cls(net, cfg, **kwargs)
 
     def _to_image(self, image: ImageLike) -> Image.Image:

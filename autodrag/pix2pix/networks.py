@@ -13,7 +13,7 @@ from torch import nn
 
 from autodrag.pix2pix.layers import PadToMultiple, conv_bias, init_weights, make_norm
 
-__all__ = ["DownBlock", "GeneratorConfig", "ResnetGenerator", "UnetGenerator", "UpBlock", "build_generator"]
+__all__ = ["DownBlock", "GeneratorConfig", "ResnetGenerator", "UnetGenerator", "UpBlock", "build_translator"]
 
 
 @dataclass
@@ -198,7 +198,7 @@ class ResnetGenerator(nn.Module):
         return self.size_adapter.crop(self.model(x), pads)
 
 
-def build_generator(cfg: GeneratorConfig) -> nn.Module:
+def build_translator(cfg: GeneratorConfig) -> nn.Module:
     """Build and initialise the generator described by ``cfg``."""
     if cfg.arch == "unet":
         net: nn.Module = UnetGenerator(

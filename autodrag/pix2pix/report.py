@@ -8,13 +8,13 @@ from __future__ import annotations
 import csv
 import html
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from autodrag.atomic import write_atomic, write_text_atomic
 from autodrag.pix2pix.images import to_pil
 
 __all__ = ["CsvLog", "plot_losses", "save_grid", "write_image_table"]
@@ -41,12 +41,14 @@ class CsvLog:
     def truncate(self, column: str, last: float) -> None:
         """Drop rows whose ``column`` exceeds ``last`` (rows written after the resumed checkpoint)."""
         kept = [r for r in self.rows() if r.get(column, "") == "" or float(r[column]) <= last]
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=self.columns)
-            writer.writeheader()
-            writer.writerows(kept)
-        os.replace(tmp, self.path)
+
+        def write(tmp: Path) -> None:
+            with tmp.open("w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=self.columns)
+                writer.writeheader()
+                writer.writerows(kept)
+
+        write_atomic(self.path, write)
 
 
 def _fmt(value: float | str) -> str:
@@ -172,9 +174,4 @@ def write_image_table(
     ]
     lines += ["<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows]
     lines.append("</table></body></html>")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, "\n".join(lines) + "\n")

@@ -16,7 +16,7 @@ from torch import nn
 from autodrag.pix2pix.config import TrainConfig
 from autodrag.pix2pix.discriminators import build_discriminator
 from autodrag.pix2pix.losses import discriminator_loss, generator_adversarial_loss, gradient_penalty
-from autodrag.pix2pix.networks import build_generator
+from autodrag.pix2pix.networks import build_translator
 from autodrag.pix2pix.schedules import build_scheduler, step_scheduler
 
 __all__ = ["Pix2PixTrainer", "set_requires_grad"]
@@ -42,7 +42,7 @@ class Pix2PixTrainer:
         self.cfg, self.device = cfg, device
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            self.netG = build_generator(cfg.generator).to(device)
+            self.netG = build_translator(cfg.generator).to(device)
             in_d = cfg.generator.in_channels + cfg.generator.out_channels
             self.netD = build_discriminator(cfg.discriminator, in_d).to(device)
         self.cuda = device.type == "cuda"

@@ -14,16 +14,16 @@ import io
 import json
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from autodrag.presets.measures import SUCCESS_RULES
 from autodrag.atomic import write_json_atomic, write_text_atomic
+from autodrag.presets.registry import PRESETS
 
-__all__ = ["BatchItem", "plan_items", "shard_of", "run_items", "build_report", "shard_from_env"]
+__all__ = ["BatchItem", "build_report", "plan_items", "run_items", "shard_from_env", "shard_of"]
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def build_report(out: Path, title: str = "AutoDrag batch") -> dict[str, dict]:
     for preset, s in stats.items():
         md = np.array(s["md"] or [np.nan])
         secs = np.array(s["seconds"] or [np.nan])
-        criterion = " + ".join(SUCCESS_RULES[p][0] for p in preset.split("+") if p in SUCCESS_RULES)
+        criterion = " + ".join(PRESETS[p].success_text for p in preset.split("+") if p in PRESETS)
         rows.append(f"<tr><td>{html.escape(preset)}</td><td>{s['ok']}/{s['items']} "
                     f"({100 * s['ok'] / max(1, s['items']):.0f}%)</td><td>{s['failed']}</td>"
                     f"<td>{_fmt(md, np.mean)} / {_fmt(md, np.median)} / {_fmt(md, np.max)}</td>"

@@ -15,13 +15,15 @@ from autodrag.drag import DragInputError
 from autodrag.landmarks.select import BACKENDS, detector_for
 from autodrag.latents import LatentFileError, load_latent, ws_from_seed
 from autodrag.networks.cli import open_generator
+from autodrag.networks.loading import GeneratorLoadError
 from autodrag.presets.batch import build_report, plan_items, run_items, shard_from_env, shard_of
 from autodrag.presets.edit import PRESET_TUNING, TRACKING_MODES, preset_drag_config, preset_tuning, run_edit
 from autodrag.presets.outputs import write_edit
 from autodrag.presets.plan import PresetError
+from autodrag.presets.record import CONTEXT_KEYS, RecordError, edit_context, read_record, rerun_from_record
 from autodrag.presets.registry import PRESETS, STRENGTH_RANGE, parse_presets
 
-__all__ = ["edit", "batch", "run_preset_demo"]
+__all__ = ["batch", "edit", "run_preset_demo"]
 
 PRESET_HELP = f"Comma-separated presets: {', '.join(PRESETS)}."
 
@@ -29,8 +31,8 @@ PRESET_HELP = f"Comma-separated presets: {', '.join(PRESETS)}."
 def _check_presets(spec: str) -> list[str]:
     try:
         return [p.name for p in parse_presets(spec)]
-    except KeyError as exc:
-        raise click.BadParameter(str(exc.args[0])) from None
+    except PresetError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _detector(landmarks: str, ckpt: Path | None, device: torch.device):
@@ -61,6 +63,15 @@ common_options = [
 ]
 
 
+def _with_photo_options(f):
+    """--backend/--face/--steps-w/--steps-wplus/--steps-tune/--no-tune/--framing (the photo options, not --ckpt)."""
+    from autodrag.photos.cli import inversion_options
+
+    for option in reversed(inversion_options[1:]):
+        f = option(f)
+    return f
+
+
 def _with_common(f):
     for option in reversed(common_options):
         f = option(f)
@@ -68,44 +79,91 @@ def _with_common(f):
 
 
 @click.command()
-@click.option("--preset", "preset_spec", required=True, help=PRESET_HELP)
+@click.option("--preset", "preset_spec", default=None, help=PRESET_HELP + " Required unless --from.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--latent", type=click.Path(path_type=Path), default=None, help="Start from this ws (.npz) instead.")
+@click.option("--from", "from_record", type=click.Path(path_type=Path), default=None,
+              help="Re-run the edit recorded in this result.json (of edit or batch), bit for bit on a CPU; the "
+                   "other edit options are ignored except --out and --device.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/edit"), show_default=True)
+@click.option("--photo", type=click.Path(path_type=Path), default=None,
+              help="Edit this photo instead of a seed: invert it (or reuse OUT/project or --project), edit, "
+                   "paste back. See `autodrag invert --help` for --backend/--face/--steps-*.")
+@click.option("--project", "project_dir", type=click.Path(path_type=Path), default=None,
+              help="With --photo: the photo project folder (default OUT/project).")
+@_with_photo_options
 @_with_common
-def edit(preset_spec: str, seed: int, latent: Path | None, out: Path, ckpt: Path | None, strength: float, psi: float,
-         landmarks: str, mask: bool, guide: bool, steps: int, lr: float | None, tracking: str, device: str) -> None:
+def edit(preset_spec: str | None, seed: int, latent: Path | None, from_record: Path | None, out: Path,
+         photo: Path | None, project_dir: Path | None, backend: str, face_index: int, steps_w: int | None,
+         steps_wplus: int | None, steps_tune: int | None, no_tune: bool, framing: str,
+         ckpt: Path | None, strength: float, psi: float, landmarks: str, mask: bool, guide: bool, steps: int,
+         lr: float | None, tracking: str, device: str) -> None:
     """Apply expression presets to one face.
 
     \b
     Examples:
       autodrag edit --preset close_eyes --seed 18 --out out/close
       autodrag edit --preset open_mouth,smile --ckpt stylegan2-ffhq-512x512.pkl --seed 30 --out out/x
+      autodrag edit --from out/close/result.json --out out/close-again
     """
-    presets = _check_presets(preset_spec)
-    dev = resolve_device(device)
-    G = open_generator(ckpt, dev)
-    if latent is not None:
-        try:
-            ws = torch.from_numpy(load_latent(latent, G.num_ws, G.w_dim)).to(dev)
-        except LatentFileError as exc:
-            raise click.BadParameter(str(exc), param_hint="--latent") from None
+    if photo is not None:
+        from autodrag.photos.cli import edit_photo_cli, inversion_config
+
+        if preset_spec is None:
+            raise click.UsageError("give --preset with --photo")
+        edit_photo_cli(photo, _check_presets(preset_spec), out, project_dir, ckpt, backend, face_index,
+                       inversion_config(steps_w, steps_wplus, steps_tune, no_tune), framing, strength, steps, lr,
+                       mask, tracking, guide, device)
+        return
+    if from_record is not None:
+        result, context = _rerun(from_record, device)
+    elif preset_spec is None:
+        raise click.UsageError("give --preset (or --from result.json)")
     else:
-        ws = ws_from_seed(G, seed, psi)
-    detector = _detector(landmarks, ckpt, dev)
-    bar = tqdm(total=steps, desc=",".join(presets), unit="step")
-    try:
-        config = preset_drag_config(presets=presets, max_steps=steps, lr=lr)
-        result = run_edit(G, ws, detector, presets, strength, mask=mask, config=config,
-                          tracking=tracking, guide=guide, on_step=lambda step, loss: bar.update(1))
-    except (PresetError, DragInputError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        bar.close()
-    record = write_edit(out, result, seed=None if latent else seed, latent=str(latent) if latent else None,
-                        checkpoint=str(ckpt) if ckpt else "bundled", landmarks=landmarks)
+        presets = _check_presets(preset_spec)
+        dev = resolve_device(device)
+        G = open_generator(ckpt, dev)
+        if latent is not None:
+            try:
+                ws = torch.from_numpy(load_latent(latent, G.num_ws, G.w_dim)).to(dev)
+            except LatentFileError as exc:
+                raise click.BadParameter(str(exc), param_hint="--latent") from None
+        else:
+            ws = ws_from_seed(G, seed, psi)
+        detector = _detector(landmarks, ckpt, dev)
+        bar = tqdm(total=steps, desc=",".join(presets), unit="step")
+        try:
+            config = preset_drag_config(presets=presets, max_steps=steps, lr=lr)
+            result = run_edit(G, ws, detector, presets, strength, mask=mask, config=config,
+                              tracking=tracking, guide=guide, on_step=lambda step, loss: bar.update(1))
+        except (PresetError, DragInputError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            bar.close()
+        context = edit_context(ckpt=ckpt, seed=seed, latent=latent, truncation_psi=psi, landmarks=landmarks,
+                               device=dev)
+    record = write_edit(out, result, **context)
     ok = ", ".join(f"{k}: {'ok' if v else 'missed'}" for k, v in record["success"].items())
     click.echo(f"{out}: {record['steps']} steps, {record['seconds']:.1f} s, MD {record['md_px']:.2f} px ({ok})")
+
+
+def _rerun(record_path: Path, device: str):
+    """`--from`: the recorded edit again, and its context (as recorded, on this run's device)."""
+    dev = None if device == "auto" else resolve_device(device)
+    try:
+        recorded = read_record(record_path)
+        bar = tqdm(total=recorded["drag_config"].get("max_steps"), desc=f"re-run {recorded['preset']}", unit="step")
+        try:
+            result = rerun_from_record(record_path, device=dev, on_step=lambda step, loss: bar.update(1))
+        finally:
+            bar.close()
+    except RecordError as exc:
+        raise click.BadParameter(str(exc), param_hint="--from") from None
+    except (PresetError, DragInputError, GeneratorLoadError, LatentFileError, ValueError) as exc:
+        raise click.ClickException(f"{record_path}: {exc}") from None
+    context = {k: recorded.get(k) for k in CONTEXT_KEYS}
+    context.update(device=str(dev or recorded.get("device", "cpu")), rerun_of=str(record_path))
+    return result, context
 
 
 def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, strength: float, psi: float,
@@ -114,6 +172,8 @@ def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, s
     dev = resolve_device(device)
     G = open_generator(ckpt, dev)
     detector = _detector(landmarks, ckpt, dev)
+    context = edit_context(ckpt=ckpt, seed=None, latent=None, truncation_psi=psi, landmarks=landmarks, device=dev)
+    context.pop("seed")
     items = plan_items(seeds, presets)
     if shard is not None:
         items = shard_of(items, *shard)
@@ -123,8 +183,7 @@ def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, s
         config = preset_drag_config(presets=names, max_steps=steps, lr=lr)
         result = run_edit(G, ws_from_seed(G, item.seed, psi), detector, names, strength,
                           mask=mask, config=config, frame_every=4 if gif else 0, tracking=tracking, guide=guide)
-        return write_edit(item_dir, result, gif=gif, seed=item.seed, checkpoint=str(ckpt) if ckpt else "bundled",
-                          landmarks=landmarks, truncation_psi=psi)
+        return write_edit(item_dir, result, gif=gif, **context, seed=item.seed)
 
     bar = tqdm(total=len(items), desc="batch", unit="edit")
     started = time.perf_counter()
@@ -153,13 +212,18 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
 
 
 @click.command()
-@click.option("--seeds", type=SEED_RANGE, required=True, help="Seeds, e.g. 0-99.")
+@click.option("--seeds", type=SEED_RANGE, default=None, help="Seeds, e.g. 0-99 (or --photos).")
+@click.option("--photos", type=click.Path(path_type=Path), default=None,
+              help="Edit the photos of this folder instead (one inversion per photo, shared by its presets).")
 @click.option("--presets", "preset_spec", required=True, help=PRESET_HELP + " Each runs as its own item.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Batch folder (resumable).")
 @click.option("--shard", default=None, help="Run only shard i/N (default: RANK/WORLD_SIZE under torchrun).")
 @click.option("--gif/--no-gif", default=False, show_default=True, help="Write GIFs for every item.")
+@_with_photo_options
 @_with_common
-def batch(seeds: list[int], preset_spec: str, out: Path, shard: str | None, gif: bool, ckpt: Path | None,
+def batch(seeds: list[int] | None, photos: Path | None, preset_spec: str, out: Path, shard: str | None, gif: bool,
+          backend: str, face_index: int, steps_w: int | None, steps_wplus: int | None, steps_tune: int | None,
+          no_tune: bool, framing: str, ckpt: Path | None,
           strength: float, psi: float, landmarks: str, mask: bool, guide: bool, steps: int, lr: float | None, tracking: str,
           device: str) -> None:
     """Edit many seeds with several presets; re-running skips finished items.
@@ -169,6 +233,15 @@ def batch(seeds: list[int], preset_spec: str, out: Path, shard: str | None, gif:
       autodrag batch --seeds 0-99 --presets close_eyes,open_mouth --out runs/x
       torchrun --nproc_per_node 2 -m autodrag.cli batch --seeds 0-99 --presets smile --out runs/y
     """
+    if (seeds is None) == (photos is None):
+        raise click.UsageError("give --seeds or --photos (one of them)")
+    if photos is not None:
+        from autodrag.photos.cli import batch_photos, inversion_config
+
+        batch_photos(photos, _check_presets(preset_spec), out, _parse_shard(shard), ckpt, backend, face_index,
+                     inversion_config(steps_w, steps_wplus, steps_tune, no_tune), framing, strength, steps, lr, mask,
+                     tracking, guide, device)
+        return
     _batch(seeds, _check_presets(preset_spec), out, ckpt, strength, psi, landmarks, mask, guide, steps, lr, tracking,
            device, _parse_shard(shard), "AutoDrag batch", gif)
 

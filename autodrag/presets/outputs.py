@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from autodrag.atomic import write_json_atomic
-from autodrag.images import save_gif
-from autodrag.drag.overlay import draw_drag
-from autodrag.images import save_png
 from autodrag.drag.coords import xy_to_rowcol
+from autodrag.drag.overlay import draw_drag
+from autodrag.images import save_gif, save_png
 from autodrag.latents import save_latent
 from autodrag.presets.edit import EditResult
 
-__all__ = ["write_edit", "result_record", "before_after"]
+__all__ = ["before_after", "result_record", "write_edit"]
 
 LANDMARK_COLOR = (40, 220, 90)
 
@@ -45,12 +45,18 @@ def before_after(result: EditResult, scale: int | None = None) -> np.ndarray:
 
 
 def result_record(result: EditResult, **context: object) -> dict:
-    """The result.json content: context (preset, seed, checkpoint...) plus the edit's numbers."""
+    """The result.json content: context (seed, checkpoint...: `record.edit_context`), how the edit ran
+    (presets, strength, every DragConfig field, tracking, guide, mask) and the edit's numbers."""
     plan = result.plan
     return {
         **context,
         "preset": ",".join(plan.presets),
         "strength": plan.strength,
+        "drag_config": asdict(result.config),
+        "tracking": result.tracking,
+        "landmark_tracking": result.landmark_tracking,  # what 'auto' resolved to
+        "guide": result.guide,
+        "mask": result.mask,
         "steps": result.steps,
         "stop_reason": result.stop_reason,
         "seconds": round(result.seconds, 3),
@@ -75,7 +81,8 @@ def write_edit(out: Path, result: EditResult, gif: bool = True, **context: objec
     save_png(out / "before_after.png", before_after(result))
     save_png(out / "edited.png", result.image_after)
     save_png(out / "before.png", result.image_before)
-    save_latent(out / "latent.npz", ws=result.latent, **{k: v for k, v in context.items() if k in ("seed",)})
+    save_latent(out / "latent.npz", ws=result.latent,
+                **{k: v for k, v in context.items() if k in ("seed", "truncation_psi") and v is not None})
     if gif and len(result.frames) > 1:
         save_gif(out / "edit.gif", result.frames)
         overlays = [draw_drag(f, xy_to_rowcol(p), result.plan.targets_rc, scale=2)

@@ -7,15 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autodrag.drag.coords import xy_to_rowcol
+from autodrag.landmarks.measures import interocular_distance
 from autodrag.presets.masks import disc_mask
-from autodrag.presets.registry import STRENGTH_RANGE, Preset, parse_presets, rows
+from autodrag.presets.registry import STRENGTH_RANGE, Preset, PresetError, parse_presets
 from autodrag.presets.rules import Moves
 
 __all__ = ["EditPlan", "PresetError", "plan_edit"]
-
-
-class PresetError(ValueError):
-    """A preset cannot be applied: unknown name, strength out of range, unusable landmarks."""
 
 
 @dataclass
@@ -77,25 +74,22 @@ def plan_edit(landmarks_xy: np.ndarray, presets: str | list[str] | list[Preset],
     lo, hi = STRENGTH_RANGE
     if not lo <= strength <= hi:
         raise PresetError(f"strength must be in [{lo}, {hi}], got {strength}")
-    try:
-        chosen = list(presets) if presets and all(isinstance(p, Preset) for p in presets) \
-            else parse_presets(presets)  # type: ignore[arg-type]
-    except KeyError as exc:
-        raise PresetError(str(exc.args[0])) from None
+    chosen = list(presets) if presets and all(isinstance(p, Preset) for p in presets) \
+        else parse_presets(presets)  # type: ignore[arg-type]
     lm = _check_landmarks(landmarks_xy, image_shape)
     h, w = image_shape
     per_preset = [p.rule(lm, strength) for p in chosen]
     for p, m in zip(chosen, per_preset):
-        m.add_anchors(lm, rows(*p.anchor_points))
+        m.add_anchors(lm, list(p.anchor_rows))
     for m in per_preset:
         m.targets = np.clip(m.targets, 0, [w - 1, h - 1])  # a target may not leave the image
     moves = Moves.concat(per_preset)
-    iod = float(np.linalg.norm(lm[45] - lm[36]))
+    iod = float(interocular_distance(lm))
     movable = np.ones(image_shape, dtype=bool)
     if mask:
         movable[:] = False
         for p, m in zip(chosen, per_preset):
-            centres = np.concatenate([lm[rows(*p.mask_points)], m.handles, m.targets])
+            centres = np.concatenate([lm[list(p.mask_rows)], m.handles, m.targets])
             movable |= disc_mask(image_shape, centres, p.mask_radius * iod)
     return EditPlan([p.name for p in chosen], float(strength), lm.astype(np.float32),
                     moves.handles, moves.targets, moves.rows, movable, moves.anchors, moves.anchor_rows)

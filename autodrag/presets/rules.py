@@ -1,7 +1,7 @@
 """Geometric rules that turn 68 landmarks into drag handles and targets.
 
 All points here are (x, y) pixels (the landmark convention, see `landmarks.base`); indices are
-0-based rows (iBUG point n is row n - 1). Directions that depend on the face ("up", "out") are
+0-based rows (iBUG point n is row n - 1, named in `landmarks.ibug`). Directions that depend on the face ("up", "out") are
 taken from the eye line, so a slightly rotated face is handled.
 """
 
@@ -11,8 +11,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Moves", "meet_at_midpoints", "move_apart", "move_toward", "pairs_toward_each_other",
-           "drag_with_falloff", "face_axes", "jaw_width_px"]
+from autodrag.landmarks import ibug
+
+__all__ = [
+    "Moves",
+    "drag_with_falloff",
+    "face_axes",
+    "jaw_width_px",
+    "meet_at_midpoints",
+    "move_apart",
+    "move_toward",
+    "pairs_toward_each_other",
+]
 
 
 @dataclass
@@ -34,7 +44,7 @@ class Moves:
         self.anchor_rows = np.concatenate([self.anchor_rows, np.asarray(anchor_rows, dtype=np.int64)])
 
     @staticmethod
-    def concat(moves: list["Moves"]) -> "Moves":
+    def concat(moves: list[Moves]) -> Moves:
         return Moves(np.concatenate([m.handles for m in moves]).astype(np.float32),
                      np.concatenate([m.targets for m in moves]).astype(np.float32),
                      np.concatenate([m.rows for m in moves]).astype(np.int64),
@@ -48,15 +58,15 @@ def _pair_rows(pairs: list[tuple[int, int]]) -> np.ndarray:
 
 def face_axes(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit vectors (right, up) of the face in image (x, y) coordinates, from the outer eye corners."""
-    right = lm[45] - lm[36]
+    right = lm[ibug.RIGHT_EYE_OUTER] - lm[ibug.LEFT_EYE_OUTER]
     right = right / max(float(np.linalg.norm(right)), 1e-6)
     up = np.array([right[1], -right[0]])  # image y points down
     return right, up
 
 
 def jaw_width_px(lm: np.ndarray) -> float:
-    """Pixels between jaw points 2 and 16 (the widest mirrored pair the presets move)."""
-    return float(np.linalg.norm(lm[15] - lm[1]))
+    """Pixels between jaw points [2] and [16] (the widest mirrored pair the presets move)."""
+    return float(np.linalg.norm(lm[ibug.JAW[-2]] - lm[ibug.JAW[1]]))
 
 
 def meet_at_midpoints(lm: np.ndarray, pairs: list[tuple[int, int]], strength: float) -> Moves:

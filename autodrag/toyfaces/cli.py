@@ -1,12 +1,12 @@
-"""Commands: `toyfaces` group (render, train-landmarks) and the top-level `landmarks` command.
+"""Commands: the `toyfaces` group (render, train-landmarks, train-generator).
 
-Registered by `autodrag/cli.py`; the bodies only call the toyfaces and landmarks modules.
+Registered by `autodrag/cli.py`; the bodies only call the toyfaces modules.  The scripts
+`scripts/train_toyfaces_{landmarks,generator}.py` run the same commands.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from dataclasses import asdict, replace
@@ -14,16 +14,12 @@ from pathlib import Path
 
 import click
 import numpy as np
-from PIL import Image
 
+from autodrag.atomic import write_atomic, write_text_atomic
 from autodrag.cli_types import SeedRange
-from autodrag.landmarks import fan as _fan_backend  # registers the "fan" backend (face-alignment)
-from autodrag.landmarks import toy as _toy_backend  # noqa: F401  (registers the "toy" backend)
-from autodrag.landmarks.base import available_detectors, create_detector
-from autodrag.landmarks.measures import eye_aspect_ratio, inner_mouth_gap, jaw_width, mouth_width
-from autodrag.toyfaces.landmarks_net import LandmarkCheckpointError
+from autodrag.images import save_png
 
-__all__ = ["landmarks_command", "render_command", "toyfaces", "train_landmarks_command"]
+__all__ = ["render_command", "toyfaces", "train_generator_command", "train_landmarks_command"]
 
 
 @click.group("toyfaces", context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,10 +52,10 @@ def render_command(seeds: list[int], outdir: str, res: int, masks: bool) -> None
     for seed in seeds:
         r = render_seed(seed, RenderConfig(resolution=res))
         stem = out / f"seed{seed:04d}"
-        Image.fromarray(r.image).save(stem.with_suffix(".png"))
+        save_png(stem.with_suffix(".png"), r.image)
         if masks:
             for name, mask in (("eyes", r.eye_mask), ("mouth", r.mouth_mask)):
-                Image.fromarray((mask * 255 + 0.5).astype(np.uint8)).save(f"{stem}_{name}_mask.png")
+                save_png(f"{stem}_{name}_mask.png", (mask * 255 + 0.5).astype(np.uint8))
         meta = {
             "seed": seed,
             "z_dim": Z_DIM,
@@ -67,7 +63,7 @@ def render_command(seeds: list[int], outdir: str, res: int, masks: bool) -> None
             "landmarks_xy": np.round(r.landmarks.astype(np.float64), 3).tolist(),
             "params": asdict(r.params),
         }
-        stem.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+        write_text_atomic(stem.with_suffix(".json"), json.dumps(meta, indent=1) + "\n")
     click.echo(f"wrote {len(seeds)} face(s) to {out}")
 
 
@@ -145,28 +141,26 @@ def train_landmarks_command(
     click.echo(json.dumps(metrics, indent=2))
 
 
-def _read_rgb(path: str) -> np.ndarray:
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except OSError as exc:
-        raise click.ClickException(f"{path}: cannot read the image ({exc})") from None
-
-
 @toyfaces.command("train-generator")
 @click.option("--run", "run_dir", type=click.Path(path_type=Path), default=Path("runs/toyfaces_gen"), show_default=True,
               help="Run folder: state.pt (resumable), sample grids.")
 @click.option("--minutes", type=float, default=None, help="Stop after this much wall time (resume later).")
 @click.option("--total-steps", type=click.IntRange(1), default=None,
               help="Schedule length (new runs: 30000; a resumed run keeps its own unless given).")
+@click.option("--batch", type=click.IntRange(1), default=None,
+              help="Faces per step of a new run (default 16; a resumed run keeps its own).")
 @click.option("--resume-from", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Start from this state file when the run folder has none (e.g. a committed piece).")
+@click.option("--no-train", is_flag=True, help="Only export (same as --minutes 0).")
 @click.option("--export", type=click.Path(path_type=Path), default=None,
               help="Then write the EMA generator here (.safetensors + .json with metrics).")
 @click.option("--threads", type=click.IntRange(1), default=2, show_default=True)
-def train_generator_command(run_dir: Path, minutes: float | None, total_steps: int | None, resume_from: Path | None,
-                            export: Path | None, threads: int) -> None:
+def train_generator_command(run_dir: Path, minutes: float | None, total_steps: int | None, batch: int | None,
+                            resume_from: Path | None, no_train: bool, export: Path | None, threads: int) -> None:
     """Train (or resume) the bundled StyleGAN2 by regression onto the renderer.
+
+    Kill it at any time: the next call resumes from the last state save (every 5 minutes and at exit).
+    `python scripts/train_toyfaces_generator.py` runs this same command.
 
     \b
     Example (one piece of an hour, then export):
@@ -177,68 +171,12 @@ def train_generator_command(run_dir: Path, minutes: float | None, total_steps: i
 
     state = run_dir / "state.pt"
     if resume_from is not None and not state.exists():
-        run_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(resume_from, state)
-    if minutes is None or minutes > 0:
-        train_generator(run_dir, GeneratorTrainConfig(), minutes=minutes, threads=threads, total_steps=total_steps)
+        write_atomic(state, lambda tmp: shutil.copyfile(resume_from, tmp))
+    if not no_train and (minutes is None or minutes > 0):
+        cfg = GeneratorTrainConfig() if batch is None else GeneratorTrainConfig(batch=batch)
+        train_generator(run_dir, cfg, minutes=minutes, threads=threads, total_steps=total_steps)
     if export is not None:
+        if not state.is_file():
+            raise click.ClickException(f"{state}: no training state to export (train first, or pass --resume-from)")
         psnr = export_with_metrics(state, export, argv=sys.argv[1:])
         click.echo(f"exported {export}: held-out PSNR {psnr:.2f} dB")
-
-
-@click.command("landmarks")
-@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--backend",
-    type=click.Choice(available_detectors()),
-    default="toy",
-    show_default=True,
-    help="Landmark detector.",
-)
-@click.option(
-    "--checkpoint",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Detector weights (default: the bundled ones).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: [{image, landmarks_xy: [[x, y] x 68]}].")
-def landmarks_command(images: tuple[str, ...], backend: str, checkpoint: str | None, as_json: bool) -> None:
-    """Print the 68 facial landmarks (x, y pixels, iBUG-68 order) of each IMAGE.
-
-    `toy` is the bundled detector for toy faces and the bundled generator's outputs (offline);
-    `fan` is face-alignment's FAN for real-looking faces (needs the face-alignment package).
-
-    \b
-    Example:
-        autodrag landmarks out/toy/seed0000.png --json
-    """
-    if checkpoint and backend != "toy":
-        raise click.BadParameter("only the toy backend takes --checkpoint", param_hint="--checkpoint")
-    kwargs = {"checkpoint": checkpoint} if checkpoint else {}
-    try:
-        detector = create_detector(backend, **kwargs)
-    except (LandmarkCheckpointError, _fan_backend.LandmarkWeightsMissing) as exc:
-        raise click.ClickException(str(exc)) from None
-    except ImportError as exc:  # an optional backend's package is not installed
-        raise click.ClickException(
-            f"the {backend} backend needs a package that is not installed: {exc}"
-        ) from None
-    arrays = [_read_rgb(p) for p in images]
-    try:
-        results = detector.detect_many(arrays)
-    except _fan_backend.NoFaceFound as exc:
-        raise click.ClickException(str(exc)) from None
-    if as_json:
-        payload = [
-            {"image": os.fspath(p), "landmarks_xy": np.round(lm.astype(np.float64), 3).tolist()}
-            for p, lm in zip(images, results)
-        ]
-        click.echo(json.dumps(payload))
-        return
-    for path, lm in zip(images, results):
-        click.echo(
-            f"{path}: EAR left {eye_aspect_ratio(lm, 'left'):.3f} right {eye_aspect_ratio(lm, 'right'):.3f}, "
-            f"mouth gap {inner_mouth_gap(lm):.3f}, mouth width {mouth_width(lm):.3f}, "
-            f"jaw width {jaw_width(lm):.3f} "
-            "(lengths / inter-ocular distance; --json for the points)"
-        )

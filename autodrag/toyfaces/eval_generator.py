@@ -20,7 +20,7 @@ from autodrag.toyfaces.params import Z_DIM, z_with_params
 from autodrag.toyfaces.render import RenderConfig, render_z
 from autodrag.toyfaces.train_generator import HELD_OUT_SEED_BASE
 
-__all__ = ["SweepReport", "expression_sweeps", "SWEEPS"]
+__all__ = ["SWEEPS", "SweepReport", "expression_sweeps"]
 
 SWEEPS = {  # parameter -> measure on 68 landmarks
     "eye_open_left": lambda lm: eye_aspect_ratio(lm, "left"),

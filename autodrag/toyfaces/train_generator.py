@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import subprocess
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -27,11 +26,20 @@ from autodrag.atomic import torch_save_atomic
 from autodrag.images import save_png
 from autodrag.latents import z_from_seed
 from autodrag.networks import build_generator, save_generator
+from autodrag.provenance import git_commit
 from autodrag.toyfaces.params import Z_DIM
 from autodrag.toyfaces.render import RenderConfig, render_z
 
-__all__ = ["GeneratorTrainConfig", "generator_kwargs", "reconstruction_loss", "train_generator",
-           "evaluate_psnr", "export_generator", "export_with_metrics", "HELD_OUT_SEED_BASE"]
+__all__ = [
+    "HELD_OUT_SEED_BASE",
+    "GeneratorTrainConfig",
+    "evaluate_psnr",
+    "export_generator",
+    "export_with_metrics",
+    "generator_kwargs",
+    "reconstruction_loss",
+    "train_generator",
+]
 
 HELD_OUT_SEED_BASE = 1_000_000  # seeds >= this are never trained on (training z come from a separate RNG)
 
@@ -184,20 +192,11 @@ def evaluate_psnr(G: torch.nn.Module, count: int = 256, resolution: int | None =
     return float(np.mean(scores))
 
 
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def export_generator(state_path: Path, out: Path, metrics: dict | None = None, argv: list[str] | None = None) -> Path:
     """Write the EMA generator of a run as `out` (.safetensors + .json with provenance and metrics)."""
     state, cfg = _load_state(state_path)
     extra = {"produced_by": {"script": "scripts/train_toyfaces_generator.py", "argv": argv or [],
-                             "git_commit": _git_commit(), "config": asdict(cfg), "steps": state.step,
+                             "git_commit": git_commit(), "config": asdict(cfg), "steps": state.step,
                              "train_seconds": round(state.seconds)},
              "metrics": metrics or {}}
     return save_generator(state.G_ema, out, extra=extra)

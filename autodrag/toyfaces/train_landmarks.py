@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,9 +26,11 @@ from PIL import Image
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from autodrag.atomic import torch_save_atomic, write_atomic
+from autodrag.landmarks.heatmap_net import HeatmapNet, HeatmapNetConfig, save_heatmap_net, soft_argmax
 from autodrag.landmarks.measures import nme
+from autodrag.provenance import git_commit
 from autodrag.toyfaces.augment import AugmentConfig, augment_batch
-from autodrag.toyfaces.landmarks_net import HeatmapNet, HeatmapNetConfig, save_heatmap_net, soft_argmax
 from autodrag.toyfaces.render import RenderConfig, render_seed
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
     "LandmarkTrainConfig",
     "NpzImageSource",
     "evaluate",
-    "git_commit",
     "landmark_loss",
     "measure_latency_ms",
     "render_dataset",
@@ -131,10 +131,7 @@ def render_dataset(
         r = render_seed(first_seed + i, RenderConfig(resolution))
         images[i], landmarks[i] = r.image, r.landmarks
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(cache.name + ".tmp.npz")
-        np.savez(tmp, images=images, landmarks=landmarks)
-        os.replace(tmp, cache)
+        write_atomic(cache, lambda tmp: _savez(tmp, images=images, landmarks=landmarks))
     return images, landmarks
 
 
@@ -231,27 +228,6 @@ def measure_latency_ms(model: HeatmapNet, repeats: int = 50) -> float:
         torch.set_num_threads(old)
 
 
-def git_commit() -> str:
-    """`git rev-parse HEAD` ("-dirty" if autodrag/ or scripts/ have uncommitted changes), or 'uncommitted'."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
-        )
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--", "autodrag", "scripts"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "uncommitted"
-    commit = head.stdout.strip()
-    if not commit:
-        return "uncommitted"
-    return commit + ("-dirty" if status.stdout.strip() else "")
-
-
 def _lr_at(step: int, cfg: LandmarkTrainConfig) -> float:
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
@@ -259,10 +235,13 @@ def _lr_at(step: int, cfg: LandmarkTrainConfig) -> float:
     return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * min(1.0, t)))
 
 
+def _savez(path: Path, **arrays: np.ndarray) -> None:
+    with open(path, "wb") as f:  # a file object: np.savez would append ".npz" to a temp name
+        np.savez(f, **arrays)
+
+
 def _save_state(path: Path, state: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    torch_save_atomic(state, path)
 
 
 def train_landmarks(

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 import autodrag.drag
-from autodrag.images import save_gif
 from autodrag.drag.overlay import HANDLE_COLOR, TARGET_COLOR, draw_drag
+from autodrag.images import save_gif
 
 
 def test_overlay_marks_handles_and_targets_in_row_col_order():

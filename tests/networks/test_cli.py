@@ -57,13 +57,13 @@ def test_bad_seeds(tmp_path, seeds, message):
 
 @pytest.mark.parametrize("content", [None, b"not a safetensors file"], ids=["missing", "corrupt"])
 def test_a_missing_or_corrupt_bundled_model_says_how_to_restore_it(tmp_path, monkeypatch, content):
-    from autodrag.networks import default
+    from autodrag import paths
 
     bundled = tmp_path / "toyfaces128.safetensors"
     if content is not None:
         bundled.write_bytes(content)
         bundled.with_suffix(".json").write_text("{}")
-    monkeypatch.setattr(default, "BUNDLED_GENERATOR", bundled)
+    monkeypatch.setattr(paths, "BUNDLED_GENERATOR", bundled)
     result = CliRunner().invoke(main, ["generate", "--seeds", "0", "--outdir", str(tmp_path / "out")])
     assert result.exit_code != 0
     message = result.output.strip().splitlines()[-1]

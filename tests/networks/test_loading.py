@@ -111,7 +111,8 @@ def test_disallowed_global_is_refused_and_not_executed(tmp_path):
     with pytest.raises(UnsafePickleError):
         from autodrag.networks.pickle_reader import read_network_pickle
 
-        read_network_pickle(open(path, "rb"))
+        with open(path, "rb") as f:
+            read_network_pickle(f)
 
 
 @pytest.mark.parametrize("content,message", [

@@ -10,8 +10,8 @@ import torch
 
 from autodrag.pix2pix.config import TrainConfig
 from autodrag.pix2pix.datasets import DataConfig
-from autodrag.pix2pix.demo import make_demo_dataset
 from autodrag.pix2pix.discriminators import DiscriminatorConfig
+from autodrag.pix2pix.handwriting.demo import make_demo_dataset
 from autodrag.pix2pix.networks import GeneratorConfig
 
 

@@ -12,9 +12,9 @@ EXPECTED = {
     "GeneratorConfig", "ImageReadError", "JitterConfig", "MultiStyleConfig", "MultiStyleTrainConfig", "PairedDataset",
     "PatchDiscriminator", "Pix2PixError", "Pix2PixTrainer", "PixelDiscriminator", "Predictor", "ResnetGenerator",
     "StyleDiscriminator", "StyleUnet", "TrainConfig", "TrainResult", "UnetGenerator", "WeightSchedule",
-    "build_discriminator", "build_generator", "combine_folders", "constant_loss", "discriminator_loss", "evaluate_split",
+    "build_discriminator", "build_translator", "combine_folders", "constant_loss", "discriminator_loss", "evaluate_split",
     "export_torchscript", "generator_adversarial_loss", "gradient_penalty", "image_metrics", "interpolate_styles",
-    "load_generator", "load_multistyle", "load_options", "make_demo_dataset", "make_font_styles_dataset",
+    "load_translator", "load_multistyle", "load_options", "make_demo_dataset", "make_font_styles_dataset",
     "missing_glyphs", "open_dataset", "predict_folder", "render_names", "render_text", "resolve_font",
     "save_options", "save_strip", "train_multistyle", "train_pix2pix",
 }  # fmt: skip

@@ -199,3 +199,54 @@ def test_demo_train_styles_and_interpolate(tmp_path: Path) -> None:
 def test_size_option_validation(bad_size: str, tmp_path: Path) -> None:
     result = _run("demo", "--out", tmp_path, "--size", bad_size)
     assert result.exit_code == 2 and "size" in result.output
+
+
+# The train command's flags before its options were generated from TrainConfig: all must keep working.
+LEGACY_TRAIN_FLAGS = ["--dataroot", "--out", "--resume", "--arch", "--unet-depth", "--resnet-blocks", "--ngf", "--ndf", "--netd", "--n-layers-d", "--norm", "--norm-d", "--dropout", "--init", "--init-gain", "--input-nc", "--output-nc", "--direction", "--any-aspect", "--load-size", "--crop-size", "--flip", "--gan-mode", "--lambda-l1", "--gp-weight", "--n-critic", "--lr", "--beta1", "--batch-size", "--n-epochs", "--n-epochs-decay", "--lr-policy", "--lr-step-epochs", "--lr-gamma", "--plateau-patience", "--plateau-factor", "--val-fraction", "--save-every", "--checkpoint-every-steps", "--log-every", "--seed", "--device", "--amp", "--channels-last", "--num-workers", "--progress", "--no-progress"]
+
+
+def _train_config(*args: str):
+    from autodrag.pix2pix.cli import train
+    from autodrag.pix2pix.cli_options import config_from_options
+
+    ctx = train.make_context("train", ["--out", "unused", *args])
+    return config_from_options({k: v for k, v in ctx.params.items() if k not in ("run_dir", "resume")})
+
+
+def test_train_options_are_generated_from_every_config_field() -> None:
+    from autodrag.pix2pix.cli import train
+    from autodrag.pix2pix.cli_options import _FOLLOWS, TRAIN_OPTIONS
+    from autodrag.pix2pix.config import TrainConfig, config_to_dict, non_default_options
+
+    flags = {name for param in train.params for name in (*param.opts, *param.secondary_opts)}
+    assert len(LEGACY_TRAIN_FLAGS) == 47 and set(LEGACY_TRAIN_FLAGS) <= flags
+
+    def leaves(data: dict, prefix: str = "") -> set[str]:
+        out = set()
+        for key, value in data.items():
+            out |= leaves(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
+        return out
+
+    assert {s.path for s in TRAIN_OPTIONS} | set(_FOLLOWS) == leaves(config_to_dict(TrainConfig()))
+    assert all(spec.help for spec in TRAIN_OPTIONS), "every field has a comment that becomes its help"
+    # With only --dataroot, the command builds exactly the dataclass defaults.
+    assert non_default_options(_train_config("--dataroot", "data/x")) == {"data.dataroot": "data/x"}
+
+
+def test_train_flags_map_onto_their_fields() -> None:
+    cfg = _train_config(
+        "--dataroot", "d", "--netd", "pixel", "--n-layers-d", "2", "--init", "xavier", "--init-gain", "0.5",
+        "--input-nc", "1", "--save-every", "3", "--log-every", "7", "--load-size", "286", "--crop-size", "256x128",
+        "--gan-mode", "wgangp", "--no-progress", "--flip", "--beta2", "0.9",
+    )  # fmt: skip
+    assert (cfg.discriminator.arch, cfg.discriminator.n_layers) == ("pixel", 2)
+    assert cfg.generator.init == cfg.discriminator.init == "xavier" and cfg.discriminator.init_gain == 0.5
+    assert cfg.generator.in_channels == 1 and cfg.generator.out_channels == 3
+    assert (cfg.save_every_epochs, cfg.log_every_steps, cfg.beta2) == (3, 7, 0.9)
+    assert cfg.data.jitter.load_size == (286, 286) and cfg.data.jitter.crop_size == (256, 128) and cfg.data.jitter.flip
+    # wgangp derives its critic defaults; explicit flags win.
+    assert (cfg.n_critic, cfg.discriminator.norm, cfg.progress) == (5, "layer", False)
+    cfg = _train_config("--dataroot", "d", "--norm", "instance", "--gan-mode", "wgangp", "--n-critic", "2",
+                        "--norm-d", "none")  # fmt: skip
+    assert (cfg.n_critic, cfg.generator.norm, cfg.discriminator.norm) == (2, "instance", "none")
+    assert _train_config("--dataroot", "d", "--norm", "instance").discriminator.norm == "instance"

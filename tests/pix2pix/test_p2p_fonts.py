@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from autodrag.pix2pix.errors import FontError
-from autodrag.pix2pix.fonts import (
+from autodrag.pix2pix.handwriting.fonts import (
     available_fonts,
     load_font,
     missing_glyphs,

@@ -13,7 +13,7 @@ from autodrag.pix2pix.datasets import DataConfig
 from autodrag.pix2pix.errors import CheckpointError, DatasetError
 from autodrag.pix2pix.export import export_torchscript
 from autodrag.pix2pix.images import load_image, to_tensor
-from autodrag.pix2pix.infer import Predictor, evaluate_split, load_generator, predict_folder
+from autodrag.pix2pix.infer import Predictor, evaluate_split, load_translator, predict_folder
 from autodrag.pix2pix.metrics import image_metrics
 
 
@@ -35,15 +35,15 @@ def test_python_call_accepts_paths_images_arrays_tensors(trained_run: Path, smal
 
 def test_test_time_dropout_is_seeded_and_leaves_no_trace(trained_run: Path, small_root: Path) -> None:
     src = _first_source(small_root)
-    net, cfg = load_generator(trained_run)
+    net, cfg = load_translator(trained_run)
     running = {k: v.clone() for k, v in net.state_dict().items() if "running" in k}
     global_state = torch.get_rng_state()
     a = np.asarray(Predictor(net, cfg, seed=1)(src))
     assert torch.equal(torch.get_rng_state(), global_state)  # the global generator is untouched
     assert all(torch.equal(v, net.state_dict()[k]) for k, v in running.items())  # running stats too
-    net2, _ = load_generator(trained_run)
+    net2, _ = load_translator(trained_run)
     b = np.asarray(Predictor(net2, cfg, seed=1)(src))
-    net3, _ = load_generator(trained_run)
+    net3, _ = load_translator(trained_run)
     c = np.asarray(Predictor(net3, cfg, seed=2)(src))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)  # dropout is on by default, as in the paper
@@ -93,7 +93,7 @@ def test_metrics_against_known_values() -> None:
 def test_torchscript_export_matches_eager(trained_run: Path, tmp_path: Path) -> None:
     path = export_torchscript(trained_run, tmp_path / "G.pt")
     scripted = torch.jit.load(str(path))
-    net, _ = load_generator(trained_run)
+    net, _ = load_translator(trained_run)
     net.eval()
     x = torch.rand(2, 1, 27, 45) * 2 - 1  # any size
     with torch.no_grad():
@@ -101,10 +101,10 @@ def test_torchscript_export_matches_eager(trained_run: Path, tmp_path: Path) -> 
 
 
 def test_generator_snapshots_and_bad_checkpoints(trained_run: Path, tmp_path: Path) -> None:
-    _net, cfg = load_generator(trained_run / "G_epoch_0002.pt")
+    _net, cfg = load_translator(trained_run / "G_epoch_0002.pt")
     assert cfg.unet_depth == 4
     with pytest.raises(CheckpointError, match="no checkpoint"):
-        load_generator(tmp_path)
+        load_translator(tmp_path)
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot read checkpoint"):
-        load_generator(tmp_path / "junk.pt")
+        load_translator(tmp_path / "junk.pt")

@@ -13,21 +13,25 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from autodrag.pix2pix.checkpoint import load_checkpoint
-from autodrag.pix2pix.demo import scriptify
-from autodrag.pix2pix.fonts import available_fonts, render_text
-from autodrag.pix2pix.images import load_image, to_pil, to_tensor
 from autodrag.images import save_gif
-from autodrag.pix2pix.interpolate import interpolate_styles, save_strip, style_index
-from autodrag.pix2pix.multistyle import (
+from autodrag.pix2pix.checkpoint import load_checkpoint
+from autodrag.pix2pix.handwriting.demo import scriptify
+from autodrag.pix2pix.handwriting.fonts import available_fonts, render_text
+from autodrag.pix2pix.handwriting.interpolate import interpolate_styles, save_strip, style_index
+from autodrag.pix2pix.handwriting.multistyle import (
     MultiStyleConfig,
     StyleDiscriminator,
     StyleUnet,
     WeightSchedule,
     constant_loss,
 )
-from autodrag.pix2pix.multistyle_train import MultiStyleTrainConfig, load_multistyle, train_multistyle
-from autodrag.pix2pix.styles_data import StyleDataset, make_font_styles_dataset
+from autodrag.pix2pix.handwriting.multistyle_train import (
+    MultiStyleTrainConfig,
+    load_multistyle,
+    train_multistyle,
+)
+from autodrag.pix2pix.handwriting.styles_data import StyleDataset, make_font_styles_dataset
+from autodrag.pix2pix.images import load_image, to_pil, to_tensor
 
 STYLES = {
     "back": {"slant": -0.4, "wave": 0.0},

@@ -14,7 +14,7 @@ from autodrag.pix2pix.discriminators import (
     patch_receptive_field,
 )
 from autodrag.pix2pix.layers import PadToMultiple, init_weights, make_norm
-from autodrag.pix2pix.networks import GeneratorConfig, ResnetGenerator, UnetGenerator, build_generator
+from autodrag.pix2pix.networks import GeneratorConfig, ResnetGenerator, UnetGenerator, build_translator
 
 
 @pytest.mark.parametrize("depth", [1, 3, 5])
@@ -90,7 +90,7 @@ def test_patchgan_output_depends_only_on_its_patch() -> None:
 )
 def test_norms(norm: str, kind: type) -> None:
     assert isinstance(make_norm(norm, 8), kind)
-    g = build_generator(GeneratorConfig(ngf=4, unet_depth=3, norm=norm))
+    g = build_translator(GeneratorConfig(ngf=4, unet_depth=3, norm=norm))
     assert any(isinstance(m, kind) for m in g.modules())
     d = build_discriminator(DiscriminatorConfig(ndf=4, n_layers=2, norm=norm), 6)
     assert any(isinstance(m, kind) for m in d.modules())
@@ -130,6 +130,6 @@ def test_extra_repr_and_unknown_archs() -> None:
     assert "depth=4" in repr(UnetGenerator(depth=4, ngf=2))
     assert "receptive_field=70" in repr(PatchDiscriminator(ndf=2))
     with pytest.raises(ValueError):
-        build_generator(GeneratorConfig(arch="vit"))
+        build_translator(GeneratorConfig(arch="vit"))
     with pytest.raises(ValueError):
         build_discriminator(DiscriminatorConfig(arch="global"), 6)

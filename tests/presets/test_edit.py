@@ -119,3 +119,30 @@ def test_preset_tuning_per_preset_and_combined():
     assert preset_drag_config(presets="widen_eyes", lr=1e-3).lr == 1e-3
     with pytest.raises(PresetError, match="unknown preset 'frown'"):
         preset_tuning("frown")
+
+
+def test_preset_drag_wiring_is_what_run_edit_starts(G, monkeypatch):
+    """`wiring.preset_drag` builds the drag the CLI, the GUI and the web front end start: the plan's points,
+    its mask (or the caller's), the tuned config, landmark tracking for a fast detector."""
+    from autodrag.drag import DragSession
+    from autodrag.presets import plan_edit, preset_drag_config, wiring
+
+    ws = G.mapping(torch.randn([1, G.z_dim]), None)[0]
+    detector = FixedLandmarks(64)
+    session = DragSession(G, ws)
+    plan = plan_edit(detector.points, "close_eyes", 1.0, (64, 64))
+    drag = wiring.preset_drag(session, detector, plan)
+    np.testing.assert_array_equal(drag.handles, plan.handles_rc)
+    np.testing.assert_array_equal(drag.mask, plan.mask.astype(np.float32))
+    assert drag.config == preset_drag_config(presets=["close_eyes"]) and drag.tracker is None  # slow detector
+    assert wiring.preset_drag(session, detector, plan, mask=None).mask is None
+    detector.fast = True
+    assert wiring.preset_drag(session, detector, plan, tracking="auto").tracker is not None
+    assert wiring.preset_drag(session, detector, plan, tracking="features").tracker is None
+    with pytest.raises(ValueError, match="tracking must be one of"):
+        wiring.preset_drag(session, detector, plan, tracking="eyes")
+    started = []
+    monkeypatch.setattr("autodrag.presets.edit.start_preset_drag",
+                        lambda *a, **k: started.append(k) or wiring.start_preset_drag(*a, **k))
+    run_edit(G, ws, detector, "close_eyes", config=DragConfig(max_steps=2), frame_every=0, tracking="features")
+    assert started and started[0]["tracking"] == "features" and started[0]["config"] == DragConfig(max_steps=2)

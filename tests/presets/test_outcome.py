@@ -29,6 +29,7 @@ def _first_open_eyed_seed(G, detector, psi: float = 0.7) -> tuple[int, torch.Ten
     pytest.fail("no open-eyed face among the first 50 seeds")
 
 
+@pytest.mark.slow  # one full preset drag on the bundled model (tens of seconds on a CPU core)
 def test_close_eyes_closes_the_eyes_of_a_bundled_face(bundled):
     from autodrag.presets.edit import run_edit
 
@@ -40,6 +41,7 @@ def test_close_eyes_closes_the_eyes_of_a_bundled_face(bundled):
     assert result.md_px <= 0.02 * G.img_resolution
 
 
+@pytest.mark.slow  # one full preset drag on the bundled model (tens of seconds on a CPU core)
 def test_slim_face_narrows_the_jaw_and_leaves_the_eyes_where_they_are(bundled):
     """The jaw narrows by >= 5% of the inter-ocular distance; the eyes (anchored) move apart or together < 2%."""
     from autodrag.landmarks.measures import interocular_distance
@@ -55,6 +57,7 @@ def test_slim_face_narrows_the_jaw_and_leaves_the_eyes_where_they_are(bundled):
     np.testing.assert_allclose(result.plan.anchors_xy, result.landmarks_before[[36, 45, 30, 33]])
 
 
+@pytest.mark.slow  # one full preset drag on the bundled model (tens of seconds on a CPU core)
 def test_widen_eyes_opens_a_shut_eye_of_a_bundled_face(bundled):
     """The first face with a shut eye (EAR < 0.07) gets it open: the landmark guide, not motion alone."""
     from autodrag.images import to_uint8
@@ -78,6 +81,7 @@ def test_widen_eyes_opens_a_shut_eye_of_a_bundled_face(bundled):
     assert result.success["widen_eyes"], (seed, result.measures_after)
 
 
+@pytest.mark.slow  # one full preset drag on the bundled model (tens of seconds on a CPU core)
 def test_smile_lifts_the_mouth_corners_not_the_whole_mouth(bundled):
     """The corners rise >= 3% of the inter-ocular distance over the lips' middle, which stays (anchored)."""
     from autodrag.latents import ws_from_seed

@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from autodrag.landmarks import measures
 from autodrag.drag.coords import rowcol_to_xy, xy_to_rowcol
+from autodrag.landmarks import measures
+from autodrag.landmarks.ibug import point
 from autodrag.presets import PRESETS, PresetError, plan_edit
-from autodrag.presets.registry import rows
 from autodrag.toyfaces.params import FaceParams
 from autodrag.toyfaces.render import RenderConfig, render_face
 
@@ -149,19 +149,29 @@ def test_bad_input(presets, strength, landmarks, message):
         plan_edit(lm, presets, strength, (RES, RES))
 
 
-def test_rows_helper():
-    assert rows(1, 38, 68) == [0, 37, 67]
+def rows(*points: int) -> list[int]:
+    """1-based iBUG point numbers (as the presets' docs name them) -> 0-based rows."""
+    return [point(n) for n in points]
+
+
+def test_point_numbers_and_rows():
+    from autodrag.landmarks import ibug
+
+    assert rows(1, 38, 68) == [0, 37, 67] and ibug.number(37) == 38
+    assert tuple(range(17)) == ibug.JAW and tuple(range(36, 48)) == ibug.EYES and ibug.OUTER_EYE_CORNERS == (36, 45)
+    with pytest.raises(ValueError, match="numbered 1..68"):
+        point(0)
 
 
 def test_open_mouth_success_is_judged_against_the_lips_before_the_edit():
     """A face that opened its mouth as far as the preset asked passes, even though its outer lips moved out too."""
-    from autodrag.presets.measures import SUCCESS_RULES, face_measures
+    from autodrag.presets.measures import face_measures
 
     shut, opened = _face(mouth_open=0.0), _face(mouth_open=1.0)
     before, after = face_measures(shut), face_measures(opened)
     assert after["inner_gap_px"] >= 0.6 * before["outer_lip_height_px"]
-    assert SUCCESS_RULES["open_mouth"][1](before, after)
-    assert not SUCCESS_RULES["open_mouth"][1](before, face_measures(_face(mouth_open=0.1)))
+    assert PRESETS["open_mouth"].success(before, after)
+    assert not PRESETS["open_mouth"].success(before, face_measures(_face(mouth_open=0.1)))
 
 
 def test_widen_eyes_opens_a_closed_eye_by_its_upper_lid():
@@ -191,4 +201,43 @@ def test_anchor_points_are_declared_per_preset_and_combine():
     both = plan_edit(lm, "close_eyes,slim_face", 1.0, (RES, RES))
     np.testing.assert_allclose(both.anchors_xy, np.concatenate([close.anchors_xy, slim.anchors_xy]))
     np.testing.assert_allclose(both.anchors_rc, both.anchors_xy[:, ::-1])
-    assert not set(close.handle_rows) & set(rows(*PRESETS["close_eyes"].anchor_points))  # no anchor is a handle
+    assert not set(close.handle_rows) & set(PRESETS["close_eyes"].anchor_rows)  # no anchor is a handle
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_is_one_complete_declaration(name):
+    """Each registered preset plans on a neutral face, its declared rows are used, its tuning is a valid
+    DragConfig change, and its success rule reads only measures `face_measures` reports."""
+    from autodrag.drag import DragConfig
+    from autodrag.presets.measures import face_measures
+    from autodrag.presets.wiring import preset_drag_config
+
+    preset = PRESETS[name]
+    lm = _face()
+    plan = plan_edit(lm, name, 1.0, (RES, RES))
+    assert plan.presets == [name] and len(plan.handle_rows) > 0
+    assert not np.allclose(plan.handles_xy, plan.targets_xy)  # it moves something
+    np.testing.assert_allclose(plan.anchors_xy, lm[list(preset.anchor_rows)])
+    assert plan.mask[np.round(lm[list(preset.mask_rows), 1]).astype(int),
+                     np.round(lm[list(preset.mask_rows), 0]).astype(int)].all()  # its mask rows may move
+    assert not plan.mask.all()
+    assert preset_drag_config(presets=name) != DragConfig()
+    m = face_measures(lm)
+    assert isinstance(preset.success(m, m), bool) and preset.success_text
+
+
+def test_preset_declarations_are_validated():
+    from autodrag.presets import Preset, PresetError, get_preset
+
+    fields = {"name": "x", "label": "X", "rule": PRESETS["smile"].rule, "mask_radius": 0.2, "success_text": "-",
+              "success": lambda b, a: True}
+    with pytest.raises(PresetError, match="lrr is no DragConfig field"):
+        Preset(**fields, mask_rows=(1,), tuning=(("lrr", 1e-2),))
+    with pytest.raises(PresetError, match="lr must be a positive number"):
+        Preset(**fields, mask_rows=(1,), tuning=(("lr", -1.0),))
+    with pytest.raises(PresetError, match=r"rows \[68\] are outside"):
+        Preset(**fields, mask_rows=(68,))
+    with pytest.raises(TypeError):  # keywords only
+        Preset("x", "X", PRESETS["smile"].rule, (1,), 0.2, "-", lambda b, a: True)
+    with pytest.raises(PresetError, match="unknown preset 'frown'; known: close_eyes"):
+        get_preset("frown")

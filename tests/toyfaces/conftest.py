@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autodrag.landmarks.toy import BUNDLED_LANDMARK_CHECKPOINT
+from autodrag.paths import BUNDLED_LANDMARK_CHECKPOINT
 
 
 @pytest.fixture(autouse=True, scope="session")

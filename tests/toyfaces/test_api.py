@@ -17,10 +17,13 @@ MODULES = [
     "autodrag.toyfaces.palette",
     "autodrag.toyfaces.render",
     "autodrag.toyfaces.augment",
-    "autodrag.toyfaces.landmarks_net",
+    "autodrag.landmarks.heatmap_net",
     "autodrag.toyfaces.train_landmarks",
     "autodrag.toyfaces.eval_landmarks",
     "autodrag.toyfaces.cli",
+    "autodrag.landmarks.cli",
+    "autodrag.paths",
+    "autodrag.provenance",
 ]
 
 
@@ -30,3 +33,11 @@ def test_all_names_exist(name):
     assert module.__all__, name
     for attr in module.__all__:
         assert hasattr(module, attr), f"{name}.{attr}"
+
+
+def test_git_commit_names_this_checkout():
+    import re
+
+    from autodrag.provenance import git_commit
+
+    assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?|unknown", git_commit())

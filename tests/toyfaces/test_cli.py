@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 from click.testing import CliRunner
 from PIL import Image
 
-from autodrag.toyfaces.cli import landmarks_command, toyfaces
+from autodrag.landmarks.cli import landmarks_command
+from autodrag.toyfaces.cli import toyfaces
 from autodrag.toyfaces.render import render_seed
 
 
@@ -61,3 +63,19 @@ def test_landmarks_missing_checkpoint_is_a_clear_error(tmp_path):
         landmarks_command, [str(img), "--checkpoint", str(tmp_path / "x.safetensors")]
     )
     assert result.exit_code == 1 and "missing" in result.output and "train-landmarks" in result.output
+
+
+def test_train_generator_export_without_a_state_says_so(tmp_path):
+    out = tmp_path / "g.safetensors"
+    result = CliRunner().invoke(
+        toyfaces, ["train-generator", "--run", str(tmp_path / "run"), "--no-train", "--export", str(out)]
+    )
+    assert result.exit_code == 1 and "no training state to export" in result.output
+    assert not out.exists()
+
+
+def test_the_training_script_is_the_command():
+    import runpy
+
+    script = runpy.run_path(str(Path(__file__).resolve().parents[2] / "scripts" / "train_toyfaces_generator.py"))
+    assert script["train_generator_command"] is toyfaces.commands["train-generator"]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from autodrag.landmarks.base import available_detectors, create_detector
+from autodrag.landmarks.heatmap_net import LandmarkCheckpointError
 from autodrag.landmarks.measures import nme
 from autodrag.landmarks.toy import ToyLandmarkDetector
-from autodrag.toyfaces.landmarks_net import LandmarkCheckpointError
 from autodrag.toyfaces.render import RenderConfig, render_seed
 from autodrag.toyfaces.train_landmarks import TEST_SEED_BASE
 
@@ -40,7 +40,7 @@ def test_registry_and_bad_image(bundled_detector):
 def test_missing_and_corrupt_checkpoints(tmp_path, bundled_detector):
     with pytest.raises(LandmarkCheckpointError, match="missing"):
         ToyLandmarkDetector(tmp_path / "none.safetensors")
-    from autodrag.landmarks.toy import BUNDLED_LANDMARK_CHECKPOINT
+    from autodrag.paths import BUNDLED_LANDMARK_CHECKPOINT
 
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a safetensors file")
@@ -50,9 +50,10 @@ def test_missing_and_corrupt_checkpoints(tmp_path, bundled_detector):
 
 
 def test_bundled_error_says_how_to_restore(monkeypatch, tmp_path):
+    from autodrag import paths
     from autodrag.landmarks import toy
 
-    monkeypatch.setattr(toy, "BUNDLED_LANDMARK_CHECKPOINT", tmp_path / "gone.safetensors")
+    monkeypatch.setattr(paths, "BUNDLED_LANDMARK_CHECKPOINT", tmp_path / "gone.safetensors")
     with pytest.raises(LandmarkCheckpointError, match="git checkout .*train-landmarks"):
         toy.ToyLandmarkDetector()
 

@@ -9,8 +9,13 @@ import torch
 
 from autodrag.networks import load_generator
 from autodrag.toyfaces.params import Z_DIM
-from autodrag.toyfaces.train_generator import (GeneratorTrainConfig, export_generator, generator_kwargs,
-                                                reconstruction_loss, train_generator)
+from autodrag.toyfaces.train_generator import (
+    GeneratorTrainConfig,
+    export_generator,
+    generator_kwargs,
+    reconstruction_loss,
+    train_generator,
+)
 
 TINY = dict(resolution=32, batch=4, channel_base=256, channel_max=32, w_dim=32, mapping_layers=2, sample_every=1000,
             checkpoint_every_s=1e9, lr=5e-3)

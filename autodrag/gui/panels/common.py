@@ -13,3 +13,4 @@ class TextFields:
 
     checkpoint: str = ""  # path typed in the Network panel ('' = bundled model)
     latent_path: str = "out/captures/latent.npz"  # path for latent load/save
+    photo_path: str = ""  # photo typed in the Network panel ("Open photo")

@@ -25,5 +25,13 @@ def draw(ctrl: Controller, fields: TextFields) -> None:
         if clicked and index > 0:
             fields.checkpoint = ctrl.recent[index]
             ctrl.load_network(ctrl.recent[index])
+    _, fields.photo_path = imgui.input_text("photo", fields.photo_path, 512)
+    ui.record("photo")
+    if ui.button("Open photo", enabled=not ctrl.busy and bool(fields.photo_path.strip())):
+        ctrl.open_photo(fields.photo_path.strip())  # the inversion runs in the worker; progress in the status line
+    if getattr(ctrl, "_photo_job", None) is not None:
+        imgui.same_line()
+        if ui.button("Stop inversion"):
+            ctrl.stop_photo()
     if ctrl.G is not None:
         imgui.text(f"{ctrl.G.family}, {ctrl.G.img_resolution}x{ctrl.G.img_resolution}, {ctrl.G.num_ws} ws")

@@ -1,8 +1,8 @@
-"""The bundled landmark detector's network: a small heatmap CNN with soft-argmax read-out.
+"""The toy landmark detector's network: a small heatmap CNN with soft-argmax read-out.
 
 A 128x128 RGB face goes through a stride-4 stem, three resolution levels (32, 16, 8 px) and a
 top-down path back to 32x32, where 68 heatmap logits are turned into (x, y) input pixels by a
-softmax-weighted mean over the cell centres (sub-pixel, differentiable).  About 0.1 GMAC.
+softmax-weighted mean over the cell centres (sub-pixel, differentiable).  Its cost: docs/BENCHMARKS.md.
 
 Checkpoints are a safetensors file (float32 state dict) next to a JSON file holding the
 `HeatmapNetConfig` and the training record; `load_heatmap_net` turns every failure into a
@@ -19,6 +19,8 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from autodrag.atomic import write_atomic, write_json_atomic
 
 __all__ = [
     "HeatmapNet",
@@ -137,19 +139,16 @@ def save_heatmap_net(model: HeatmapNet, path: str | os.PathLike, record: dict) -
     from safetensors.torch import save_file
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {
         k: v.detach().to("cpu", torch.float32).contiguous()
         for k, v in model.state_dict().items()
         if v.is_floating_point()
     }
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={"format": "autodrag-toyfaces-landmarks"})
-    os.replace(tmp, path)
+    write_atomic(
+        path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "autodrag-toyfaces-landmarks"})
+    )
     meta = {"format": "autodrag-toyfaces-landmarks", "version": 1, "config": asdict(model.config), **record}
-    tmp_json = _json_path(path).with_name(_json_path(path).name + ".tmp")
-    tmp_json.write_text(json.dumps(meta, indent=2) + "\n")
-    os.replace(tmp_json, _json_path(path))
+    write_json_atomic(_json_path(path), meta)
 
 
 def load_heatmap_net(path: str | os.PathLike, how_to_fix: str = "") -> tuple[HeatmapNet, dict]:

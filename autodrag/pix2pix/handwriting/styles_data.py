@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 
 from autodrag.pix2pix.datasets import SampleKey
 from autodrag.pix2pix.errors import DatasetError, FontError, format_paths
-from autodrag.pix2pix.fonts import load_font, missing_glyphs, render_text, resolve_font
+from autodrag.pix2pix.handwriting.fonts import load_font, missing_glyphs, render_text, resolve_font
 from autodrag.pix2pix.images import Size, list_images, load_image, to_tensor
 
 __all__ = ["FontStylesReport", "StyleDataset", "StyleItem", "make_font_styles_dataset", "style_names_in"]

@@ -22,16 +22,16 @@ from autodrag.pix2pix.config import config_to_dict, dataclass_from_dict
 from autodrag.pix2pix.datasets import EpochSampler, resolve_split
 from autodrag.pix2pix.distributed import resolve_device
 from autodrag.pix2pix.errors import CheckpointError
-from autodrag.pix2pix.layers import init_weights
-from autodrag.pix2pix.multistyle import (
+from autodrag.pix2pix.handwriting.multistyle import (
     MultiStyleConfig,
     StyleDiscriminator,
     StyleUnet,
     WeightSchedule,
     constant_loss,
 )
+from autodrag.pix2pix.handwriting.styles_data import StyleDataset, style_names_in
+from autodrag.pix2pix.layers import init_weights
 from autodrag.pix2pix.report import CsvLog, plot_losses, save_grid, write_image_table
-from autodrag.pix2pix.styles_data import StyleDataset, style_names_in
 from autodrag.pix2pix.train import seed_everything
 from autodrag.pix2pix.trainer import set_requires_grad
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from autodrag.pix2pix.handwriting.multistyle import StyleUnet
 from autodrag.pix2pix.images import load_image, to_pil, to_tensor
-from autodrag.pix2pix.multistyle import StyleUnet
 
 __all__ = ["interpolate_styles", "save_strip", "style_index"]
 

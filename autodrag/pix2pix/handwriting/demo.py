@@ -14,7 +14,7 @@ from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from autodrag.pix2pix.errors import FontError
-from autodrag.pix2pix.fonts import DEFAULT_FONT, render_text, resolve_font
+from autodrag.pix2pix.handwriting.fonts import DEFAULT_FONT, render_text, resolve_font
 from autodrag.pix2pix.images import Size
 
 __all__ = ["demo_names", "make_demo_dataset", "plain_font", "scriptify"]

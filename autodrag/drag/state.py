@@ -1,0 +1,84 @@
+"""The state of one running drag (private to `DragSession`): latent offset, optimiser, points, terms, patience."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from autodrag.drag.config import DragConfig, DragScales
+from autodrag.drag.coords import FeatureWindow
+from autodrag.drag.terms import LossTerm
+
+__all__ = ["DragState", "PointTracker"]
+
+# A tracker maps the current image [1, C, H, W] in [-1, 1] to the handles' (row, col) [N, 2].
+PointTracker = Callable[[torch.Tensor], np.ndarray]
+
+
+@dataclass
+class DragState:
+    """State that lives from `DragSession.start_drag` to `finish`."""
+
+    config: DragConfig  # The session's config when the drag started (later changes apply to the next drag).
+    feature_index: int  # The synthesis feature map this drag uses.
+    window: FeatureWindow  # Where the image lies on that map.
+    base: torch.Tensor  # [num_ws, w_dim] latent at the start of the drag (rows not optimised stay here).
+    delta: torch.Tensor  # [rows, w_dim] optimised offset from `base` (rows = w_plus_rows, or 1 for W).
+    optimizer: torch.optim.Optimizer
+    handles: torch.Tensor  # [N, 2] current tracked handles.
+    targets: torch.Tensor  # [N, 2]
+    references: torch.Tensor  # [N, C] f_i = F0(p_i).
+    scales: DragScales
+    offsets: torch.Tensor  # [K, 2] the motion-supervision disc.
+    terms: list[LossTerm] = field(default_factory=list)  # Added to the motion loss, in this order.
+    tracker: PointTracker | None = None  # Tracks handles on the image instead of the features.
+    good_delta: torch.Tensor | None = None  # Last delta whose features were finite.
+    best_delta: torch.Tensor | None = None  # Delta with the lowest mean tracked distance so far.
+    best_mean: float = float("inf")
+    best_step: int = 0
+    steps: int = 0
+    updates: int = 0
+    tracked_after_update: bool = True  # False when the latent changed after the last tracking.
+    reason: str | None = None
+    message: str = ""
+
+    @property
+    def needs_image(self) -> bool:
+        return any(t.needs_image for t in self.terms)
+
+    def distances(self) -> torch.Tensor:
+        return (self.targets - self.handles).norm(dim=1)
+
+    def current_ws(self) -> torch.Tensor:
+        """[num_ws, w_dim]: the start latent with the optimised offset applied to its rows."""
+        rows = self.delta.shape[0]
+        if not self.config.w_plus:  # one shared offset for every row
+            return self.base + self.delta
+        return torch.cat([self.base[:rows] + self.delta, self.base[rows:]], dim=0)
+
+    def stalled(self) -> bool:
+        """Patience: remember the best latent; True (after restoring it) when it is `patience` steps old."""
+        patience = self.config.patience
+        if patience <= 0:
+            return False
+        mean = float(self.distances().mean())
+        if mean < self.best_mean - 1e-3:
+            self.best_mean, self.best_step, self.best_delta = mean, self.steps, self.delta.detach().clone()
+            return False
+        if self.steps - self.best_step < patience:
+            return False
+        with torch.no_grad():
+            self.delta.copy_(self.best_delta)
+        self.tracked_after_update = False
+        return True
+
+    def restore_good(self, what: str) -> None:
+        """NaN stop: put back the last latent whose features were finite."""
+        with torch.no_grad():
+            self.delta.copy_(self.good_delta)
+        self.tracked_after_update = False
+        self.reason = "nan"
+        self.message = f"{what} at step {self.steps}: stopped and kept the last good latent"

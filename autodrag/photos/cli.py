@@ -1,0 +1,260 @@
+"""`autodrag invert`, and the photo branches of `autodrag edit --photo` and `autodrag batch --photos`."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from autodrag.cli_types import device_option, resolve_device
+from autodrag.photos.faces import BACKENDS
+from autodrag.photos.invert import InversionConfig, InversionError, TqdmProgress
+from autodrag.photos.io import PhotoError
+from autodrag.photos.project import ProjectError
+
+__all__ = ["batch_photos", "edit_photo_cli", "invert", "inversion_options", "photo_errors"]
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
+
+
+@contextlib.contextmanager
+def photo_errors():
+    """Bad photos, faces, projects and settings -> one-line click errors."""
+    from autodrag.drag import DragInputError
+    from autodrag.photos.tuned import TunedWeightsError
+    from autodrag.presets.plan import PresetError
+
+    try:
+        yield
+    except (PhotoError, ProjectError, InversionError, TunedWeightsError, PresetError, DragInputError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class Interrupt:
+    """While active, Ctrl-C only sets a flag: the inversion ends its stage and keeps what it has."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self._previous = None
+
+    def __call__(self) -> bool:
+        return self.hit
+
+    def __enter__(self) -> Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.hit:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.hit = True
+        tqdm.write("Ctrl-C: finishing the current inversion step and keeping what is done (again to abort)")
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+inversion_options = [
+    click.option("--ckpt", type=click.Path(path_type=Path), default=None, help="Generator; default: the bundled model."),
+    click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
+                 help="Face finder: auto = the bundled detector's search for the bundled model, dlib otherwise. "
+                      "dlib's 68-point model is non-commercial (iBUG 300-W)."),
+    click.option("--face", "face_index", type=click.IntRange(0), default=0, show_default=True,
+                 help="Which face: 0 = the largest."),
+    click.option("--steps-w", type=click.IntRange(0), default=None, help="W projection steps (0 = skip the stage)."),
+    click.option("--steps-wplus", type=click.IntRange(0), default=None, help="W+ refinement steps (0 = skip)."),
+    click.option("--steps-tune", type=click.IntRange(0), default=None, help="Pivotal tuning steps (0 = skip)."),
+    click.option("--no-tune", is_flag=True, default=False, help="Skip pivotal tuning (edit with the base weights)."),
+    click.option("--framing", type=click.Choice(("auto", "ffhq", "toy")), default="auto", show_default=True,
+                 help="Crop framing: FFHQ's recipe, or the bundled renderer's (auto: toy for the bundled model)."),
+]
+
+
+def with_inversion_options(f):
+    for option in reversed(inversion_options):
+        f = option(f)
+    return f
+
+
+def inversion_config(steps_w: int | None, steps_wplus: int | None, steps_tune: int | None,
+                     no_tune: bool) -> InversionConfig:
+    """The CLI's step options on top of InversionConfig's defaults; 0 steps = the stage is skipped."""
+    changes: dict = {}
+    for value, stage, steps in ((steps_w, "w", "w_steps"), (steps_wplus, "w_plus", "w_plus_steps"),
+                                (steps_tune, "tune", "tune_steps")):
+        if value is not None:
+            changes[steps] = max(int(value), 1)
+            changes[stage] = value > 0
+    if no_tune:
+        changes["tune"] = False
+    return InversionConfig(**changes)
+
+
+def _generator(ckpt: Path | None, device: str):
+    from autodrag.networks.cli import open_generator
+
+    return open_generator(ckpt, resolve_device(device))
+
+
+def _progress():
+    bar = TqdmProgress()
+
+    def progress(stage: str, step: int, total: int, loss: float) -> None:
+        if stage == "detect":
+            if step == 0:
+                tqdm.write("finding the face...")
+            return
+        bar(stage, step, total, loss)
+
+    return progress, bar
+
+
+def _run_invert(photo: Path, G, out: Path, ckpt: Path | None, backend: str, face_index: int, config: InversionConfig,
+                framing: str):
+    from autodrag.photos.pipeline import invert_photo
+
+    progress, bar = _progress()
+    try:
+        with Interrupt() as interrupt, photo_errors():
+            project = invert_photo(photo, G, out, backend, face_index, config, progress, interrupt,
+                                   framing=framing, generator_path=ckpt)
+    finally:
+        bar.close()
+    if project.info.get("complete") is not True:
+        raise click.ClickException(f"{project.note}; re-run to redo it (the finished stages are kept in {out})")
+    return project
+
+
+@click.command()
+@click.argument("photo", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Project folder (reused when finished).")
+@with_inversion_options
+@device_option
+def invert(photo: Path, out: Path, ckpt: Path | None, backend: str, face_index: int, steps_w: int | None,
+           steps_wplus: int | None, steps_tune: int | None, no_tune: bool, framing: str, device: str) -> None:
+    """Find the face in PHOTO, align it and invert it into the generator (W, W+, pivotal tuning).
+
+    \b
+    Example:
+      autodrag invert photo.jpg --out proj/
+      autodrag edit --project proj/ --photo photo.jpg --preset close_eyes --out out/
+    """
+    config = inversion_config(steps_w, steps_wplus, steps_tune, no_tune)
+    G = _generator(ckpt, device)
+    project = _run_invert(photo, G, out, ckpt, backend, face_index, config, framing)
+    m = project.metrics
+    psnr = " ".join(f"{s} {m[f'psnr_{s}']:.2f} dB" for s in ("w", "w_plus", "tune") if f"psnr_{s}" in m)
+    click.echo(f"{out}: {project.note}; PSNR {psnr}; {len(project.layout['faces'])} face(s), editing face "
+               f"{project.layout['face_index']}")
+
+
+@dataclass(frozen=True)
+class PhotoItem:
+    """A batch item: one photo (its index in the sorted folder) x one preset."""
+
+    seed: int  # the photo's index (the batch machinery's item id)
+    preset: str
+    photo: Path
+
+    @property
+    def name(self) -> str:
+        return f"{self.seed:04d}_{self.photo.stem}_{self.preset}"
+
+
+def edit_photo_cli(photo: Path, presets: list[str], out: Path, project_dir: Path | None, ckpt: Path | None,
+                   backend: str, face_index: int, config: InversionConfig, framing: str, strength: float,
+                   steps: int, lr: float | None, mask: bool, tracking: str, guide: bool, device: str) -> dict:
+    """`autodrag edit --photo`: invert if needed (into OUT/project or --project), edit, paste, write OUT/."""
+    from autodrag.photos.pipeline import edit_photo, prepare_photo, resolve_backend, resolve_framing
+    from autodrag.photos.report import write_photo_edit
+
+    G = _generator(ckpt, device)
+    bundled = ckpt is None
+    with photo_errors():  # bad input fails here, before anything is written
+        prep = prepare_photo(photo, int(G.img_resolution), resolve_backend(backend, bundled), face_index,
+                             resolve_framing(framing, bundled))
+    project = _run_invert_prepared(photo, G, project_dir or out / "project", ckpt, backend, face_index, config,
+                                   framing, prep)
+    bar = tqdm(total=steps, desc=",".join(presets), unit="step")
+    try:
+        with photo_errors():
+            pe = edit_photo(project, G, presets, photo_path=photo, generator_path=ckpt, bundled=bundled,
+                            strength=strength, steps=steps, lr=lr, mask=mask, tracking=tracking, guide=guide,
+                            on_step=lambda step, loss: bar.update(1))
+    finally:
+        bar.close()
+    record = write_photo_edit(out, pe, ckpt=None if ckpt is None else str(ckpt), backend=backend)
+    ok = ", ".join(f"{k}: {'ok' if v else 'missed'}" for k, v in record["success"].items())
+    click.echo(f"{out}: {project.note}; {record['steps']} steps, {record['seconds']:.1f} s ({ok}); "
+               f"wrote {record['pasted']}")
+    return record
+
+
+def _run_invert_prepared(photo, G, out, ckpt, backend, face_index, config, framing, prep):
+    from autodrag.photos.pipeline import invert_photo
+
+    progress, bar = _progress()
+    try:
+        with Interrupt() as interrupt, photo_errors():
+            project = invert_photo(photo, G, out, backend, face_index, config, progress, interrupt, framing=framing,
+                                   generator_path=ckpt, prepared=prep)
+    finally:
+        bar.close()
+    if project.info.get("complete") is not True:
+        raise click.ClickException(f"{project.note}; re-run to redo it (the finished stages are kept in {out})")
+    return project
+
+
+def photo_files(folder: Path) -> list[Path]:
+    """The image files of a folder (sorted), by suffix. Raises click.BadParameter when there are none."""
+    if not folder.is_dir():
+        raise click.BadParameter(f"{folder}: not a folder", param_hint="--photos")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise click.BadParameter(f"{folder}: no image files ({', '.join(IMAGE_SUFFIXES)})", param_hint="--photos")
+    return files
+
+
+def batch_photos(folder: Path, presets: list[str], out: Path, shard: tuple[int, int] | None, ckpt: Path | None,
+                 backend: str, face_index: int, config: InversionConfig, framing: str, strength: float, steps: int,
+                 lr: float | None, mask: bool, tracking: str, guide: bool, device: str) -> dict:
+    """`autodrag batch --photos DIR`: photo x preset items, one inversion per photo (OUT/projects/<photo>)."""
+    from autodrag.photos.pipeline import edit_photo, invert_photo
+    from autodrag.photos.report import build_photo_report, write_photo_edit
+    from autodrag.presets.batch import run_items, shard_of
+
+    files = photo_files(folder)
+    G = _generator(ckpt, device)
+    items = [PhotoItem(i, p, f) for i, f in enumerate(files) for p in presets]
+    if shard is not None:
+        items = shard_of(items, *shard)
+    projects: dict[Path, object] = {}
+
+    def edit_one(item: PhotoItem, item_dir: Path) -> dict:
+        if item.photo not in projects:
+            projects[item.photo] = invert_photo(item.photo, G, out / "projects" / f"{item.seed:04d}_{item.photo.stem}",
+                                                backend, face_index, config, framing=framing, generator_path=ckpt)
+        pe = edit_photo(projects[item.photo], G, item.preset.replace("+", ","), photo_path=item.photo,
+                        generator_path=ckpt, strength=strength, steps=steps, lr=lr, mask=mask, tracking=tracking,
+                        guide=guide)
+        return write_photo_edit(item_dir, pe, seed=item.seed, ckpt=None if ckpt is None else str(ckpt))
+
+    bar = tqdm(total=len(items), desc="photo batch", unit="edit")
+    started = time.perf_counter()
+    counts = run_items(out, items, edit_one, progress=lambda item, status: (bar.update(1),
+                                                                             bar.set_postfix_str(f"{item.name} {status}")))
+    bar.close()
+    stats = build_photo_report(out)
+    click.echo(f"{counts['done']} edited, {counts['skipped']} already done, {counts['failed']} failed "
+               f"in {time.perf_counter() - started:.0f} s; report: {out / 'index.html'}")
+    for preset, s in stats.items():
+        click.echo(f"  {preset:12s} success {s['ok']}/{s['items']}")
+    return stats
