@@ -1,6 +1,12 @@
 """AutoDrag: DragGAN point-drag editing for StyleGAN2/StyleGAN3 with automatic face presets."""
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# Before torch loads OpenMP: idle OpenMP threads sleep instead of spin-waiting. On a shared or loaded CPU,
+# spinning made 2-thread drag steps 5-8x slower (issue #16, docs/DRAG.md); set OMP_WAIT_POLICY=ACTIVE to
+# override. No effect when torch was imported first.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from autodrag.networks.loading import GeneratorLoadError, load_generator
 

@@ -40,13 +40,26 @@ class SeedRange(click.ParamType):
 SEED_RANGE = SeedRange()
 
 
-def resolve_device(name: str) -> torch.device:
-    """'auto' -> cuda when available, else cpu; 'cuda' without a GPU is an error."""
+def resolve_device(name: str | torch.device, local_rank: int | None = None) -> torch.device:
+    """The one device resolver: 'auto' -> cuda when available, else cpu; 'cuda' without a GPU is an error.
+
+    Args:
+        name: 'auto', 'cpu', 'cuda', 'cuda:N', ... or a `torch.device` (returned as it is).
+        local_rank: with 'auto'/'cuda', the GPU index (`cuda:<local_rank>`, data-parallel training under
+            torchrun); None = plain 'cuda' (the current GPU).
+    Raises:
+        click.BadParameter: 'cuda' asked for without a CUDA device (names `--device`).
+    """
+    if isinstance(name, torch.device):
+        return name
+    cuda = "cuda" if local_rank is None else f"cuda:{local_rank}"
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise click.BadParameter("cuda was asked for but no CUDA device is available", param_hint="--device")
-    return torch.device(name)
+        return torch.device(cuda if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise click.BadParameter(
+            f"{name} was asked for but no CUDA device is available", param_hint="--device"
+        )
+    return torch.device(cuda if name == "cuda" else name)
 
 
 device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",

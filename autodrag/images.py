@@ -12,7 +12,7 @@ from PIL import Image
 
 from autodrag.atomic import write_atomic
 
-__all__ = ["to_uint8", "save_png", "save_gif", "save_mp4"]
+__all__ = ["save_gif", "save_mp4", "save_png", "to_uint8"]
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:

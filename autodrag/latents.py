@@ -69,7 +69,11 @@ def load_latent(path: str | os.PathLike, num_ws: int, w_dim: int) -> np.ndarray:
         raise LatentFileError(f"{path}: no 'ws' array in the file") from None
     except Exception as exc:  # numpy raises several types for corrupt files
         raise LatentFileError(f"{path}: not a readable .npz/.npy latent ({exc})") from None
+    if not (np.issubdtype(ws.dtype, np.floating) or np.issubdtype(ws.dtype, np.integer)):
+        raise LatentFileError(f"{path}: ws holds {ws.dtype} values, not numbers")
     fitted = fit_ws(np.asarray(ws, dtype=np.float32), num_ws, w_dim)
     if fitted is None:
         raise LatentFileError(f"{path}: ws has shape {tuple(np.shape(ws))}, this generator needs ({num_ws}, {w_dim})")
+    if not np.isfinite(fitted).all():
+        raise LatentFileError(f"{path}: ws contains NaN or inf")
     return fitted

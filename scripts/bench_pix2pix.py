@@ -8,6 +8,20 @@ Usage:
     python scripts/bench_pix2pix.py                       # the 4 standard configurations on CPU
     python scripts/bench_pix2pix.py --threads 2 --steps 5
     python scripts/bench_pix2pix.py --device cuda --amp --channels-last
+
+Side by side with junyanz/pytorch-CycleGAN-and-pix2pix (issue #19):
+    OMP_WAIT_POLICY=PASSIVE python scripts/bench_pix2pix.py --junyanz-root /tmp/junyanz --iters 150
+    python scripts/bench_pix2pix.py --junyanz-root /tmp/junyanz --ablation     # what each speed-up buys
+    python scripts/bench_pix2pix.py --junyanz-root /tmp/junyanz --inference-study --iters 1600
+
+The side-by-side mode imports ``models/networks.py`` of a junyanz checkout by file path (its
+``models/__init__.py``, which pulls in the rest of that project, is never run, and networks.py
+itself imports only torch, so no torchvision stub is needed). Nothing of that project is copied
+here. Both sides get the same U-Net-128 + 3-layer PatchGAN with our initial weights copied into
+theirs, vanilla GAN + 100 x L1, Adam 2e-4 (0.5, 0.999), batch 1, and the same tensors in the same
+order from a procedural paired set (label + edge maps -> shaded scenes, 128 px) generated here; the
+two are trained alternately, one step each, in one process, so machine load hits both alike. Then
+ours keeps training alone until its summed step time reaches theirs (equal wall-clock time).
 """
 
 from __future__ import annotations
@@ -21,6 +35,7 @@ import subprocess
 import sys
 import time
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP: idle threads sleep, not spin
 # (generator, side, batch): 256x256 batch 1 as in the paper, 128x128 batch 8
 CONFIGS = [("unet", 256, 1), ("resnet", 256, 1), ("unet", 128, 8), ("resnet", 128, 8)]
 
@@ -95,11 +110,33 @@ def main() -> None:
     parser.add_argument("--amp", action="store_true", help="bfloat16 autocast (CUDA)")
     parser.add_argument("--channels-last", action="store_true", help="channels-last memory format (CUDA)")
     parser.add_argument("--only", default=None, help="internal: run one 'arch,side,batch' and print JSON")
+    parser.add_argument("--junyanz-root", default=None, help="a junyanz checkout: run the side-by-side mode")
+    parser.add_argument("--iters", type=int, default=150, help="side by side: training steps each")
+    parser.add_argument("--train-pairs", type=int, default=200, help="side by side: generated training pairs")
+    parser.add_argument("--test-pairs", type=int, default=40, help="side by side: generated test pairs")
+    parser.add_argument("--seed", type=int, default=0, help="side by side: weights, data and dropout seed")
+    parser.add_argument("--ablation", action="store_true", help="side by side: time each speed-up on its own")
+    parser.add_argument(
+        "--inference-study",
+        action="store_true",
+        help="ours alone: test L1 of default vs --eval mode over training",
+    )
+    parser.add_argument("--json", default=None, help="side by side: also write the figures to this file")
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.junyanz_root:
+        from bench_pix2pix_sidebyside import run_ablation, run_inference_study, run_side_by_side
+
+        if args.ablation:
+            run_ablation(args.junyanz_root, args.iters, args.seed)
+        elif args.inference_study:
+            run_inference_study(args)
+        else:
+            run_side_by_side(args)
+        return
     if args.only:
         arch, side, batch = args.only.split(",")
         figures = run_one(

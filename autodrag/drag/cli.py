@@ -12,17 +12,20 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
-from autodrag.atomic import write_json_atomic
+from autodrag.atomic import staged_outputs, write_json_atomic
 from autodrag.cli_types import device_option, resolve_device
 from autodrag.drag.config import TRACKING_METRICS, DragConfig
 from autodrag.drag.errors import DragInputError
 from autodrag.drag.overlay import draw_drag
 from autodrag.drag.session import DragSession, StepResult
+from autodrag.errors import NonFiniteError, check_output_dir
 from autodrag.images import save_gif, save_png, to_uint8
 from autodrag.latents import LatentFileError, load_latent, save_latent
 from autodrag.networks.cli import open_generator
 
-__all__ = ["DRAG_PAIR", "DragPair", "drag", "read_mask_png"]
+__all__ = ["DRAG_FILES", "DRAG_PAIR", "DragPair", "drag", "read_mask_png"]
+
+DRAG_FILES = ("before.png", "after.png", "drag.gif", "drag_overlay.gif", "latent.npz", "log.json")
 
 
 class DragPair(click.ParamType):
@@ -42,6 +45,7 @@ class DragPair(click.ParamType):
 
 
 DRAG_PAIR = DragPair()
+_DEFAULTS = DragConfig()  # the options below show and use DragConfig's defaults (one place to change them)
 
 
 def read_mask_png(path: Path) -> np.ndarray:
@@ -85,14 +89,15 @@ def _step_record(result: StepResult) -> dict:
               help="Handle and target as ROW,COL:ROW,COL in image pixels; repeat for more points.")
 @click.option("--mask", "mask_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Movable region: a PNG the size of the image, white = movable, black = fixed.")
-@click.option("--w-plus/--w", "w_plus", default=True, show_default=True,
+@click.option("--w-plus/--w", "w_plus", default=_DEFAULTS.w_plus, show_default=True,
               help="Optimise the first --rows rows of W+, or one w shared by all rows.")
-@click.option("--rows", "w_plus_rows", type=click.IntRange(min=1), default=6, show_default=True,
+@click.option("--rows", "w_plus_rows", type=click.IntRange(min=1), default=_DEFAULTS.w_plus_rows, show_default=True,
               help="W+ rows optimised (with --w-plus).")
-@click.option("--steps", type=click.IntRange(min=1), default=300, show_default=True, help="Maximum steps.")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3, show_default=True,
+@click.option("--steps", type=click.IntRange(min=1), default=_DEFAULTS.max_steps, show_default=True,
+              help="Maximum steps.")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=_DEFAULTS.lr, show_default=True,
               help="Adam learning rate.")
-@click.option("--tracking", type=click.Choice(TRACKING_METRICS), default="l1", show_default=True,
+@click.option("--tracking", type=click.Choice(TRACKING_METRICS), default=_DEFAULTS.tracking, show_default=True,
               help="Feature distance for point tracking.")
 @click.option("--frame-every", type=click.IntRange(min=1), default=5, show_default=True,
               help="Render a GIF frame every N steps (each frame costs a full synthesis).")
@@ -119,7 +124,9 @@ def drag(ckpt: Path | None, seed: int, latent_path: Path | None, truncation_psi:
     if not pairs:
         raise click.BadParameter("give at least one --point ROW,COL:ROW,COL", param_hint="--point")
     movable = read_mask_png(mask_path) if mask_path is not None else None
+    check_output_dir(outdir)
     G = open_generator(ckpt, resolve_device(device))
+    source = f"the generator {ckpt}" if ckpt else "the bundled generator"
     try:
         config = DragConfig(max_steps=steps, lr=lr, w_plus=w_plus, w_plus_rows=w_plus_rows, tracking=tracking)
         if latent_path is None:
@@ -132,7 +139,7 @@ def drag(ckpt: Path | None, seed: int, latent_path: Path | None, truncation_psi:
 
     scale = max(1, 256 // G.img_resolution)
     handles0, targets = session.points, session.targets
-    first = to_uint8(session.render())
+    first = to_uint8(_finite(session.render(), f"the start image of {source}"))
     frames, overlay_frames, records = [first], [draw_drag(first, handles0, targets, movable, scale)], []
     results = session.run()
     progress = tqdm(total=steps, desc="drag", unit="step")
@@ -151,11 +158,27 @@ def drag(ckpt: Path | None, seed: int, latent_path: Path | None, truncation_psi:
     finally:
         progress.close()
     summary = session.last_summary
-    last = to_uint8(session.render())
+    last = to_uint8(_finite(session.render(), f"the image after {summary.steps} steps of {source}"))
     frames.append(last)
     overlay_frames.append(draw_drag(last, summary.points, targets, movable, scale))
 
-    outdir.mkdir(parents=True, exist_ok=True)
+    with staged_outputs(outdir, DRAG_FILES, marker="log.json") as stage:  # this run complete, or the last one
+        _write_outputs(stage, overlay_frames, frames, session, summary, seed, latent_path, truncation_psi, targets,
+                       ckpt, G, config, handles0, mask_path, records)
+    click.echo(f"{summary.message}; wrote {outdir}/{{before,after}}.png, drag.gif, drag_overlay.gif, "
+               "latent.npz, log.json")
+    if summary.reason == "nan":
+        raise click.ClickException(f"{summary.message} ({source})")
+
+
+def _finite(image: torch.Tensor, what: str) -> torch.Tensor:
+    if not bool(torch.isfinite(image).all()):
+        raise NonFiniteError(f"{what} contains NaN or inf (check the checkpoint's weights)")
+    return image
+
+
+def _write_outputs(outdir: Path, overlay_frames, frames, session, summary, seed, latent_path, truncation_psi,
+                   targets, ckpt, G, config, handles0, mask_path, records) -> None:
     save_png(outdir / "before.png", overlay_frames[0])
     save_png(outdir / "after.png", overlay_frames[-1])
     save_gif(outdir / "drag.gif", frames)
@@ -173,7 +196,3 @@ def drag(ckpt: Path | None, seed: int, latent_path: Path | None, truncation_psi:
         "result": {"reason": summary.reason, "steps": summary.steps, "points": summary.points.tolist(),
                    "distances": summary.distances.round(3).tolist(), "message": summary.message},
     })
-    click.echo(f"{summary.message}; wrote {outdir}/{{before,after}}.png, drag.gif, drag_overlay.gif, "
-               "latent.npz, log.json")
-    if summary.reason == "nan":
-        raise click.ClickException(summary.message)

@@ -9,6 +9,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from autodrag.drag.coords import rowcol_to_xy
+from autodrag.pixels import rescale_points
 
 __all__ = ["ARROW_COLOR", "HANDLE_COLOR", "TARGET_COLOR", "draw_drag"]
 
@@ -20,7 +21,7 @@ ARROW_COLOR = (255, 255, 255)
 def _xy(points: np.ndarray | torch.Tensor, scale: float) -> list[tuple[float, float]]:
     """Image (row, col) points -> PIL (x, y) canvas positions (pixel centres stay centres after scaling)."""
     xy = rowcol_to_xy(torch.as_tensor(np.asarray(points, dtype=np.float32)).reshape(-1, 2))
-    return [((x + 0.5) * scale - 0.5, (y + 0.5) * scale - 0.5) for x, y in xy.tolist()]
+    return [(x, y) for x, y in rescale_points(np.array(xy.tolist()), scale).tolist()]
 
 
 def _arrow(draw: ImageDraw.ImageDraw, start: tuple[float, float], end: tuple[float, float], width: int,

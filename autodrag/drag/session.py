@@ -24,7 +24,6 @@ from autodrag.drag.coords import (
     as_handles_and_targets,
     as_movable_mask,
     as_points,
-    sample_features,
 )
 from autodrag.drag.errors import DragInputError, DragStateError
 from autodrag.drag.history import History, Snapshot
@@ -32,7 +31,7 @@ from autodrag.drag.losses import disc_offsets, motion_loss
 from autodrag.drag.results import STOP_REASONS, DragSummary, StepResult
 from autodrag.drag.state import DragState, PointTracker
 from autodrag.drag.terms import ImageGuide, drag_terms
-from autodrag.drag.tracking import track_points
+from autodrag.drag.tracking import patch_descriptors, patch_offsets, track_handles
 from autodrag.latents import fit_ws, ws_from_seed
 
 __all__ = ["STOP_REASONS", "DragSession", "DragSummary", "ImageGuide", "PointTracker", "Snapshot", "StepResult"]
@@ -212,10 +211,11 @@ class DragSession:
         delta = torch.zeros([rows, base.shape[1]], device=self._device, requires_grad=True)
         scales = config.scaled(self._resolution, p.shape[0])
         offsets = disc_offsets(scales.r1, self._device)
+        patch = patch_offsets(config.track_patch, window, self._device)
         self._drag = DragState(
             config=config, feature_index=self._feature_index, window=window, base=base, delta=delta,
             optimizer=torch.optim.Adam([delta], lr=config.lr), handles=p.clone(), targets=t,
-            references=sample_features(f0, p, window), scales=scales, offsets=offsets,
+            references=patch_descriptors(f0, p, window, patch), patch=patch, scales=scales, offsets=offsets,
             terms=drag_terms(config, scales, window, delta, offsets, f0, i0, movable, a.to(self._device), guide),
             tracker=tracker, good_delta=delta.detach().clone())
         self._history.set_points(p.cpu().numpy(), t.cpu().numpy())
@@ -240,7 +240,7 @@ class DragSession:
         else:
             drag.good_delta = drag.delta.detach().clone()
             self._track(drag, features, image)
-            if bool((drag.distances() <= drag.scales.stop_distance).all()):
+            if drag.arrived():
                 drag.reason = "converged"
             elif drag.stalled():
                 drag.reason = "stalled"
@@ -266,8 +266,12 @@ class DragSession:
     def _track(self, drag: DragState, features: torch.Tensor, image: torch.Tensor | None) -> None:
         """Update the handles on the current latent (features, or the drag's image tracker on `image`)."""
         if drag.tracker is None:
-            drag.handles, _ = track_points(features, drag.handles, drag.references, drag.window,
-                                           drag.scales.r2, drag.config.tracking)
+            config = drag.config
+            found = track_handles(features, drag.handles, drag.references, drag.recent, drag.window,
+                                  drag.scales.r2, drag.patch, config.tracking, config.recent_weight,
+                                  config.subpixel)
+            drag.handles, drag.reliable = found.points, found.reliable
+            drag.recent = found.recent if config.recent_weight > 0 else None
         else:
             image = image.detach() if image is not None else self.render()
             found = np.asarray(drag.tracker(image), dtype=np.float32).reshape(drag.handles.shape)

@@ -30,11 +30,14 @@ class DragState:
     optimizer: torch.optim.Optimizer
     handles: torch.Tensor  # [N, 2] current tracked handles.
     targets: torch.Tensor  # [N, 2]
-    references: torch.Tensor  # [N, C] f_i = F0(p_i).
+    references: torch.Tensor  # [N, P * C] the features of the patch around each handle in F0 (f_i for P = 1).
+    patch: torch.Tensor  # [P, 2] image-pixel offsets of the tracking patch (`tracking.patch_offsets`).
     scales: DragScales
     offsets: torch.Tensor  # [K, 2] the motion-supervision disc.
     terms: list[LossTerm] = field(default_factory=list)  # Added to the motion loss, in this order.
     tracker: PointTracker | None = None  # Tracks handles on the image instead of the features.
+    recent: torch.Tensor | None = None  # [N, P * C] patch features at the last tracked positions.
+    reliable: torch.Tensor | None = None  # [N] bool: the last tracking's two matches agreed (None: not known).
     good_delta: torch.Tensor | None = None  # Last delta whose features were finite.
     best_delta: torch.Tensor | None = None  # Delta with the lowest mean tracked distance so far.
     best_mean: float = float("inf")
@@ -51,6 +54,12 @@ class DragState:
 
     def distances(self) -> torch.Tensor:
         return (self.targets - self.handles).norm(dim=1)
+
+    def arrived(self) -> bool:
+        """Every handle within the stop distance, and (with `reliable_stop`) its tracking trusted."""
+        if not bool((self.distances() <= self.scales.stop_distance).all()):
+            return False
+        return not (self.config.reliable_stop and self.reliable is not None and not bool(self.reliable.all()))
 
     def current_ws(self) -> torch.Tensor:
         """[num_ws, w_dim]: the start latent with the optimised offset applied to its rows."""

@@ -1,13 +1,26 @@
-"""Point tracking: each handle moves to the pixel of its search square whose feature best matches f_i."""
+"""Point tracking: each handle moves to where, in its search square, the features best match the handle's.
+
+`track_points` is DragGAN's rule (the pixel centre nearest to f_i). `track_handles` is AutoDrag's
+default: it compares small patches instead of single feature vectors, against both the handle's
+feature when the drag started and its feature at the last tracked position, refines the winner to a
+sub-pixel position, and says whether the two matches agree (`Tracked.reliable`).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 
 from autodrag.drag.config import TRACKING_METRICS
 from autodrag.drag.coords import FeatureWindow, sample_features, square_offsets
 
-__all__ = ["track_points"]
+__all__ = ["Tracked", "patch_offsets", "subpixel_offsets", "track_handles", "track_points"]
+
+
+def _distance(values: torch.Tensor, references: torch.Tensor, metric: str) -> torch.Tensor:
+    diff = values - references
+    return diff.abs().sum(dim=-1) if metric == "l1" else diff.square().sum(dim=-1).sqrt()
 
 
 def track_points(features: torch.Tensor, points: torch.Tensor, references: torch.Tensor,
@@ -39,9 +52,98 @@ def track_points(features: torch.Tensor, points: torch.Tensor, references: torch
     inside = ((candidates >= 0) & (candidates <= last)).all(dim=-1)  # [N, K]
     with torch.no_grad():
         values = sample_features(features.detach(), candidates, window)  # [N, K, C]
-        diff = values - references[:, None, :]
-        dist = diff.abs().sum(dim=-1) if metric == "l1" else diff.square().sum(dim=-1).sqrt()
-        dist = dist.masked_fill(~inside, float("inf"))
+        dist = _distance(values, references[:, None, :], metric).masked_fill(~inside, float("inf"))
         best = dist.argmin(dim=1)  # [N]
     index = torch.arange(points.shape[0], device=points.device)
     return candidates[index, best], dist[index, best]
+
+
+def patch_offsets(half: int, window: FeatureWindow, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Offsets (image px) of a (2 half + 1)^2 patch spaced one feature pixel apart. Shape: [P, 2]."""
+    return square_offsets(half, device) * max(1.0, 1.0 / window.scale)
+
+
+def patch_descriptors(features: torch.Tensor, points: torch.Tensor, window: FeatureWindow,
+                      patch: torch.Tensor) -> torch.Tensor:
+    """Features of the patch around each point, flattened: [..., P * C] (points [..., 2], patch [P, 2])."""
+    values = sample_features(features, points[..., None, :] + patch, window)  # [..., P, C]
+    return values.flatten(-2)
+
+
+def subpixel_offsets(cost: torch.Tensor, best: torch.Tensor, radius: int) -> torch.Tensor:
+    """Sub-pixel refinement of an argmin on a square cost grid: a parabola through each axis' 3 costs.
+
+    Args:
+        cost: [N, K] costs on the (2 radius + 1)^2 grid (row-major, inf outside the image).
+        best: [N] index of each row's minimum.
+    Returns:
+        [N, 2] (drow, dcol) in [-0.5, 0.5]; 0 on an axis where the minimum is on the grid's edge or a
+        neighbour is missing (inf) or the parabola is not convex.
+    """
+    side = 2 * radius + 1
+    grid = cost.reshape(-1, side, side)
+    rows, cols = best // side, best % side
+    index = torch.arange(cost.shape[0], device=cost.device)
+    out = torch.zeros(cost.shape[0], 2, dtype=cost.dtype, device=cost.device)
+    for axis, (pos, step) in enumerate(((rows, (1, 0)), (cols, (0, 1)))):
+        ok = (pos > 0) & (pos < side - 1)
+        lo_r, lo_c = (rows - step[0]).clamp(0, side - 1), (cols - step[1]).clamp(0, side - 1)
+        hi_r, hi_c = (rows + step[0]).clamp(0, side - 1), (cols + step[1]).clamp(0, side - 1)
+        lo, mid, hi = grid[index, lo_r, lo_c], grid[index, rows, cols], grid[index, hi_r, hi_c]
+        curvature = lo - 2 * mid + hi
+        ok = ok & torch.isfinite(lo) & torch.isfinite(hi) & (curvature > 0)
+        shift = torch.where(ok, 0.5 * (lo - hi) / curvature.clamp(min=1e-12), torch.zeros_like(mid))
+        out[:, axis] = shift.clamp(-0.5, 0.5)
+    return out
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """What `track_handles` found."""
+
+    points: torch.Tensor  # [N, 2] new handle positions (row, col), sub-pixel when asked.
+    cost: torch.Tensor  # [N] combined match cost at the integer winner.
+    reliable: torch.Tensor  # [N] bool: the initial- and recent-feature matches agree (within 1 px).
+    recent: torch.Tensor  # [N, D] the descriptors at the new positions (the next step's recent ones).
+
+
+def track_handles(features: torch.Tensor, points: torch.Tensor, initial: torch.Tensor,
+                  recent: torch.Tensor | None, window: FeatureWindow, radius: int, patch: torch.Tensor,
+                  metric: str = "l1", recent_weight: float = 0.5, subpixel: bool = True) -> Tracked:
+    """Patch matching against the initial and the recent descriptor, refined to sub-pixel positions.
+
+    The cost of a candidate q (a pixel centre in the square of half-size `radius` around round(p_i),
+    inside the image) is (1 - w) d(D(q), initial_i) + w d(D(q), recent_i), D(q) the features of the
+    patch around q and d the L1 or L2 distance (per patch pixel). The winner is refined by a parabola
+    per axis (`subpixel`). A handle is `reliable` when the winners of the two terms alone lie within
+    1 px of each other (with no `recent`, always).
+
+    Shape:
+        features: [1, C, H, W]; points: [N, 2]; initial, recent: [N, P * C]; patch: [P, 2].
+    """
+    if metric not in TRACKING_METRICS:
+        raise ValueError(f"metric must be one of {TRACKING_METRICS}, got {metric!r}")
+    with torch.no_grad():
+        features = features.detach()
+        offsets = square_offsets(radius, points.device)
+        centres = points.round()
+        candidates = centres[:, None, :] + offsets[None]  # [N, K, 2]
+        inside = ((candidates >= 0) & (candidates <= window.img_resolution - 1)).all(dim=-1)
+        values = patch_descriptors(features, candidates, window, patch)  # [N, K, D]
+        scale = 1.0 / patch.shape[0]
+        d_init = (_distance(values, initial[:, None, :], metric) * scale).masked_fill(~inside, float("inf"))
+        if recent is None or recent_weight <= 0:
+            cost, reliable = d_init, torch.ones(points.shape[0], dtype=torch.bool, device=points.device)
+        else:
+            d_recent = (_distance(values, recent[:, None, :], metric) * scale).masked_fill(~inside, float("inf"))
+            cost = (1 - recent_weight) * d_init + recent_weight * d_recent
+            gap = offsets[d_init.argmin(dim=1)] - offsets[d_recent.argmin(dim=1)]
+            reliable = gap.norm(dim=1) <= 1.0
+        best = cost.argmin(dim=1)
+        index = torch.arange(points.shape[0], device=points.device)
+        found = candidates[index, best]
+        if subpixel:
+            last = window.img_resolution - 1
+            found = (found + subpixel_offsets(cost, best, radius)).clamp(0, last)
+        new_recent = patch_descriptors(features, found, window, patch)
+    return Tracked(found, cost[index, best], reliable, new_recent)

@@ -26,7 +26,9 @@ from autodrag.gui.controller import Controller
 from autodrag.gui.panels import PANELS, TextFields
 from autodrag.images import save_png
 
-__all__ = ["AppOptions", "run_app"]
+__all__ = ["AppOptions", "ScriptError", "load_script", "run_app"]
+
+MAX_WAIT_FRAMES = 120  # a scripted click whose widget is not drawn within this many frames is an error
 
 SIDEBAR_WIDTH = 420
 HANDLE_COLOR = (0.95, 0.15, 0.15, 1.0)
@@ -52,6 +54,59 @@ class AppOptions:
     max_fps: float = 60.0
 
 
+class ScriptError(ValueError):
+    """A --script file that is missing, not JSON, or not a list of valid events."""
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_event(i: int, event) -> str | None:
+    if not isinstance(event, dict):
+        return f"event {i} is {type(event).__name__}, not an object like {{\"click\": \"Start\"}}"
+    kinds = [k for k in ("click", "image", "wait_idle") if k in event]
+    unknown = sorted(set(event) - {"click", "image", "wait_idle", "frame"})
+    if unknown:
+        return f"event {i}: unknown key {unknown[0]!r} (keys: click, image, wait_idle, frame)"
+    if len(kinds) != 1:
+        return f"event {i}: needs exactly one of click, image, wait_idle"
+    if "frame" in event and not (isinstance(event["frame"], int) and not isinstance(event["frame"], bool)
+                                 and event["frame"] >= 0):
+        return f"event {i}: frame must be a whole number >= 0, got {event['frame']!r}"
+    if "click" in event and not (isinstance(event["click"], str) and event["click"]):
+        return f"event {i}: click must be a widget label (a string), got {event['click']!r}"
+    if "image" in event and not (isinstance(event["image"], list) and len(event["image"]) == 2
+                                 and all(_number(v) for v in event["image"])):
+        return f"event {i}: image must be [row, col] numbers, got {event['image']!r}"
+    if "wait_idle" in event and event["wait_idle"] is not True:
+        return f"event {i}: wait_idle must be true"
+    return None
+
+
+def load_script(path: Path) -> list[dict]:
+    """The events of a --script file, checked against the schema before any window opens.
+
+    Raises:
+        ScriptError: the file is missing or unreadable, not JSON, not a list, or an event is malformed.
+    """
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ScriptError(f"--script {path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        events = json.loads(text)
+    except ValueError as exc:
+        raise ScriptError(f"--script {path}: not valid JSON ({exc})") from None
+    if not isinstance(events, list):
+        raise ScriptError(f"--script {path}: must be a JSON list of events, got {type(events).__name__}")
+    for i, event in enumerate(events):
+        problem = _check_event(i, event)
+        if problem:
+            raise ScriptError(f"--script {path}: {problem}")
+    return events
+
+
 @dataclass
 class ScriptPlayer:
     """Plays scripted events: {"click": label, "frame": f} presses on frame f (or later) and releases on
@@ -62,6 +117,7 @@ class ScriptPlayer:
     index: int = 0
     release_next: bool = False
     position: tuple[float, float] = (0.0, 0.0)  # where the pending press happened (the release goes there too)
+    waited: int = 0  # frames the current click has waited for its widget
 
     @property
     def done(self) -> bool:
@@ -85,7 +141,13 @@ class ScriptPlayer:
             return
         if "click" in event:
             if event["click"] not in ui.REGISTRY.rects:
+                self.waited += 1
+                if self.waited > MAX_WAIT_FRAMES:
+                    known = ", ".join(sorted(ui.REGISTRY.rects)[:12])
+                    raise ScriptError(f"--script event {self.index}: no widget {event['click']!r} after "
+                                      f"{MAX_WAIT_FRAMES} frames (widgets: {known}, ...)")
                 return  # not drawn yet (e.g. a panel still opening): try next frame
+            self.waited = 0
             io.mouse_pos = ui.REGISTRY.centre(event["click"])
         elif "image" in event:
             row, col = event["image"]
@@ -206,10 +268,10 @@ def _frame_stats(frame_ms: list[tuple[float, bool]]) -> dict:
 
 def run_app(options: AppOptions) -> int:
     """Open the window and run until it is closed (or the test hooks end it). Returns an exit code."""
+    script = ScriptPlayer(load_script(options.script) if options.script else [])  # before any window or model
     ctrl = Controller(device=options.device, capture_dir=options.capture_dir)
     fields = TextFields(checkpoint=str(options.ckpt) if options.ckpt else "")
     ctrl.load_network(options.ckpt)
-    script = ScriptPlayer(json.loads(Path(options.script).read_text()) if options.script else [])
     window = _create_window(options)
     signal.signal(signal.SIGTERM, lambda *_: glfw.set_window_should_close(window, True))  # graceful kill
     imgui.create_context()
@@ -282,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
                          script=args.script, print_widgets=args.print_widgets, log=args.log, stats=args.stats)
     try:
         return run_app(options)
+    except ScriptError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"Error: {exc}", file=sys.stderr)
         return 1

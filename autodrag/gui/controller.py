@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from autodrag.cli_types import resolve_device
 from autodrag.drag import DragConfig, DragSession
 from autodrag.gui.worker import DragWorker, Progress
 from autodrag.images import save_gif, save_png, to_uint8
@@ -68,7 +69,7 @@ class Controller:
     render_every_s: float = 0.25  # how often a running drag renders a fresh image (the web front end: less)
 
     def __init__(self, device: str = "cpu", capture_dir: Path = Path("out/captures")) -> None:
-        self.device = torch.device(device)
+        self.device = resolve_device(device)  # 'auto' = cuda when available
         self.capture_dir = Path(capture_dir)
         self.G: torch.nn.Module | None = None
         self.ckpt: Path | None = None

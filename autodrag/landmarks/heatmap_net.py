@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from autodrag.atomic import write_atomic, write_json_atomic
+from autodrag.pixels import rescale_points
 
 __all__ = [
     "HeatmapNet",
@@ -123,8 +124,8 @@ def soft_argmax(logits: torch.Tensor, stride: int) -> torch.Tensor:
     """
     n, k, h, w = logits.shape
     prob = torch.softmax(logits.reshape(n, k, h * w).float(), dim=-1).reshape(n, k, h, w)
-    xs = (torch.arange(w, device=logits.device, dtype=prob.dtype) + 0.5) * stride - 0.5
-    ys = (torch.arange(h, device=logits.device, dtype=prob.dtype) + 0.5) * stride - 0.5
+    xs = rescale_points(torch.arange(w, device=logits.device, dtype=prob.dtype), stride)  # cell -> pixel
+    ys = rescale_points(torch.arange(h, device=logits.device, dtype=prob.dtype), stride)
     x = (prob.sum(dim=2) * xs).sum(dim=-1)
     y = (prob.sum(dim=3) * ys).sum(dim=-1)
     return torch.stack([x, y], dim=-1)

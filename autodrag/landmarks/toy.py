@@ -16,9 +16,15 @@ from PIL import Image
 
 from autodrag import paths
 from autodrag.landmarks.base import LandmarkDetector, check_image, register_detector
+from autodrag.landmarks.fan import NoFaceFound
 from autodrag.landmarks.heatmap_net import LandmarkCheckpointError, load_heatmap_net, soft_argmax
+from autodrag.pixels import rescale_points, size_ratio
 
-__all__ = ["RESTORE_HINT", "LandmarkCheckpointError", "ToyLandmarkDetector"]
+__all__ = ["MIN_FACE_SCORE", "RESTORE_HINT", "LandmarkCheckpointError", "NoFaceFound", "ToyLandmarkDetector"]
+
+# face/no-face threshold of `face_score` (mean heatmap peak mass): see docs/RELIABILITY.md for the measured
+# ranges (bundled-generator faces well above, noise and flat images well below)
+MIN_FACE_SCORE = 0.3
 
 RESTORE_HINT = (
     "Restore the bundled files with `git checkout -- checkpoints/toyfaces_landmarks.safetensors "
@@ -53,6 +59,18 @@ class ToyLandmarkDetector(LandmarkDetector):
         self.model.to(self.device)
         self.size = self.model.config.input_size
 
+    def framing(self, size: int | None = None) -> np.ndarray:
+        """The face framing the detector was trained on: mean landmarks float64 [68, 2] (x, y) of a
+        `size` px image (default: the network's input size), from the checkpoint JSON's `framing`."""
+        framing = self.metadata.get("framing")
+        if not framing or "mean_landmarks" not in framing:
+            raise LandmarkCheckpointError(
+                "the landmark checkpoint's JSON has no `framing` (mean landmarks); retrain it with "
+                "`autodrag toyfaces train-landmarks`, or restore the bundled files")
+        mean = np.asarray(framing["mean_landmarks"], dtype=np.float64)
+        size = self.size if size is None else int(size)
+        return mean if size == framing["size"] else rescale_points(mean, size / framing["size"])
+
     def _prepare(self, image: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
         image = check_image(image)
         h, w = image.shape[:2]
@@ -61,7 +79,7 @@ class ToyLandmarkDetector(LandmarkDetector):
                 Image.fromarray(image).resize((self.size, self.size), Image.Resampling.BILINEAR)
             )
         x = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1.0
-        return x, np.array([w / self.size, h / self.size], dtype=np.float32)
+        return x, size_ratio((self.size, self.size), (w, h))
 
     @torch.inference_mode()
     def detect_many(self, images) -> np.ndarray:
@@ -72,7 +90,7 @@ class ToyLandmarkDetector(LandmarkDetector):
         x = torch.stack([p[0] for p in prepared]).to(self.device)
         pts = soft_argmax(self.model(x), self.model.config.stride).cpu().numpy()
         scale = np.stack([p[1] for p in prepared])[:, None, :]
-        return ((pts + 0.5) * scale - 0.5).astype(np.float32)
+        return rescale_points(pts, scale).astype(np.float32)
 
     def detect_tensor(self, image: torch.Tensor) -> torch.Tensor:
         """Differentiable landmarks [68, 2] (x, y) pixels of a synthesis image [1, 3, H, W] in [-1, 1]."""
@@ -82,8 +100,33 @@ class ToyLandmarkDetector(LandmarkDetector):
             x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
         pts = soft_argmax(self.model(x.to(self.device)), self.model.config.stride)[0]
         scale = torch.tensor([w / self.size, h / self.size], device=pts.device)
-        return (pts + 0.5) * scale - 0.5
+        return rescale_points(pts, scale)
 
-    def detect(self, image: np.ndarray) -> np.ndarray:
-        """Landmarks float32 [68, 2] (x, y) pixels of `image` (uint8 [H, W, 3])."""
+    @torch.inference_mode()
+    def face_scores(self, images) -> np.ndarray:
+        """Face/no-face confidence in [0, 1] of each image: the mean over the 68 heatmaps of the softmax mass
+        in the 3x3 cells around the peak (a sharp single peak per landmark -> near 1; noise -> small)."""
+        if len(images) == 0:
+            return np.zeros(0, np.float32)
+        x = torch.stack([self._prepare(im)[0] for im in images]).to(self.device)
+        logits = self.model(x)
+        n, k, h, w = logits.shape
+        prob = torch.softmax(logits.reshape(n, k, h * w).float(), dim=-1).reshape(n, k, h, w)
+        pooled = torch.nn.functional.avg_pool2d(prob, 3, stride=1, padding=1) * 9
+        return pooled.reshape(n, k, -1).max(dim=-1).values.mean(dim=-1).cpu().numpy().astype(np.float32)
+
+    def face_score(self, image: np.ndarray) -> float:
+        """`face_scores` of one image."""
+        return float(self.face_scores([image])[0])
+
+    def detect(self, image: np.ndarray, min_score: float | None = None) -> np.ndarray:
+        """Landmarks float32 [68, 2] (x, y) pixels of `image` (uint8 [H, W, 3]).
+
+        With `min_score` (e.g. MIN_FACE_SCORE), raise NoFaceFound when `face_score` is below it; off by
+        default (the drag loop's per-step tracking must stay fast).
+        """
+        if min_score is not None:
+            score = self.face_score(image)
+            if score < min_score:
+                raise NoFaceFound(f"no face found (toy detector confidence {score:.2f} < {min_score:.2f})")
         return self.detect_many([image])[0]

@@ -11,6 +11,7 @@ import torch
 from tqdm import tqdm
 
 from autodrag.cli_types import SEED_RANGE, device_option, resolve_device
+from autodrag.errors import NonFiniteError, check_output_dir
 from autodrag.images import save_png, to_uint8
 from autodrag.latents import save_latent, z_from_seed
 from autodrag.networks.loading import GeneratorLoadError, load_generator, save_generator
@@ -64,6 +65,7 @@ def generate(ckpt: Path | None, seeds: list[int], truncation_psi: float, truncat
     Example:
       autodrag generate --ckpt stylegan2-ffhq-512x512.pkl --seeds 0-7,12 --trunc 0.7 --outdir out/
     """
+    check_output_dir(outdir, "--outdir")
     dev = resolve_device(device)
     G = open_generator(ckpt, dev)
     c = _class_vector(G, class_idx, dev)
@@ -73,6 +75,8 @@ def generate(ckpt: Path | None, seeds: list[int], truncation_psi: float, truncat
             ws = G.mapping(torch.from_numpy(z).to(dev), c, truncation_psi=truncation_psi,
                            truncation_cutoff=truncation_cutoff)
             image = G.synthesis(ws, noise_mode=noise_mode)
+        if not bool(torch.isfinite(image).all()):
+            raise NonFiniteError(f"seed {seed}: the image of {ckpt or 'the bundled generator'} contains NaN or inf")
         save_png(outdir / f"seed{seed:04d}.png", to_uint8(image))
         save_latent(outdir / f"seed{seed:04d}.npz", z=z[0], ws=ws[0].cpu().numpy(), seed=seed, psi=truncation_psi)
     click.echo(f"wrote {len(seeds)} images and latents to {outdir}")

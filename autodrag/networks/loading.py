@@ -208,7 +208,15 @@ def load_generator(path: str | os.PathLike | None = None, device: str | torch.de
         if not path.is_file():
             raise GeneratorLoadError(f"{path}: no such file")
         G = _load_safetensors(path) if path.suffix == ".safetensors" else _load_pickle(path)
+        _check_finite(G, path)
     return G.eval().requires_grad_(False).to(device)
+
+
+def _check_finite(G: torch.nn.Module, path: Path) -> None:
+    """NaN or inf weights make blank images without any error later: refuse them at load, naming the tensor."""
+    for name, tensor in [*G.named_parameters(), *G.named_buffers()]:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise GeneratorLoadError(f"{path}: weight {name} contains NaN or inf")
 
 
 def load_default_generator() -> AnyGenerator:

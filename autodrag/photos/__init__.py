@@ -3,7 +3,7 @@
 photo file -> `io.load_photo` (upright RGB view) -> `faces.find_faces` / `select_face` ->
 `align.align_face` (crop at the generator's resolution + exact `AlignTransform`) -> (inversion,
 edit) -> `paste.paste_back` -> `io.compose_output` (stored orientation and mode) -> `io.save_photo`.
-`toyphotos` makes synthetic photos of toy faces with exact landmarks (tests, benchmark).
+Synthetic photos of toy faces with exact landmarks (tests, benchmark) live in `autodrag.toyfaces.photos`.
 """
 
 from autodrag.photos.align import AlignedFace, AlignTransform, align_face, template_points
@@ -24,21 +24,21 @@ __all__ = [
     "FaceError",
     "PasteResult",
     "Photo",
+    "PhotoEdit",
     "PhotoError",
+    "PhotoProject",
     "align_face",
     "compose_output",
     "default_output_suffix",
+    "edit_photo",
     "find_faces",
+    "invert_photo",
     "load_photo",
+    "open_project",
     "paste_back",
     "save_photo",
     "select_face",
     "template_points",
-    "PhotoEdit",
-    "PhotoProject",
-    "edit_photo",
-    "invert_photo",
-    "open_project",
 ]
 
 _LAZY = {"PhotoEdit": "pipeline", "edit_photo": "pipeline", "invert_photo": "pipeline",

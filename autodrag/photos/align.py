@@ -33,6 +33,7 @@ __all__ = [
     "align_face",
     "alignment_quad",
     "face_anchor_points",
+    "fit_similarity",
     "sample_affine",
     "template_points",
 ]
@@ -140,7 +141,7 @@ def template_points(size: int, eye_to_mouth_ratio: float = HUMAN_EYE_TO_MOUTH_RA
     For r >= 0.9 (the usual case; the eye term of the scale wins) the eyes sit at +-1/4 of the half
     side from the centre, the eye line 0.05 / r half sides above it and the mouth 0.45 / r below.
     The default r = 1.15 is a frontal adult face as dlib marks it (skimage's astronaut: 1.16);
-    toy faces average 1.29 (`toyphotos.TOY_EYE_TO_MOUTH_RATIO`).  Changing r by dr moves the mouth
+    toy faces average 1.29 (`autodrag.toyfaces.photos.TOY_EYE_TO_MOUTH_RATIO`).  Changing r by dr moves the mouth
     by about 0.225 dr / r^2 crop widths.
     """
     r = float(eye_to_mouth_ratio)
@@ -244,3 +245,16 @@ def align_face(
     crop = sample_affine(region, m, (size, size), supersample=k)
     return AlignedFace(crop=crop, transform=transform,
                        landmarks_crop=transform.to_crop(landmarks).astype(np.float32))
+
+
+def fit_similarity(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, float]:
+    """Least-squares similarity M [2, 3] with dst ~ M(src), and the RMS residual."""
+    ms, md = src.mean(axis=0), dst.mean(axis=0)
+    a, b = src - ms, dst - md
+    zs = a[:, 0] + 1j * a[:, 1]
+    zd = b[:, 0] + 1j * b[:, 1]
+    k = np.vdot(zs, zd) / np.vdot(zs, zs)  # complex scale-rotation
+    lin = np.array([[k.real, -k.imag], [k.imag, k.real]])
+    m = np.concatenate([lin, (md - lin @ ms)[:, None]], axis=1)
+    resid = float(np.sqrt(np.mean(np.sum((src @ lin.T + m[:, 2] - dst) ** 2, axis=1))))
+    return m, resid

@@ -18,7 +18,7 @@ from autodrag.photos.invert import InversionConfig, InversionError, TqdmProgress
 from autodrag.photos.io import PhotoError
 from autodrag.photos.project import ProjectError
 
-__all__ = ["batch_photos", "edit_photo_cli", "invert", "inversion_options", "photo_errors"]
+__all__ = ["batch_photos", "edit_photo_cli", "inversion_options", "invert", "photo_errors"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
 
@@ -109,8 +109,6 @@ def _progress():
 
     def progress(stage: str, step: int, total: int, loss: float) -> None:
         if stage == "detect":
-            if step == 0:
-                tqdm.write("finding the face...")
             return
         bar(stage, step, total, loss)
 
@@ -240,8 +238,14 @@ def batch_photos(folder: Path, presets: list[str], out: Path, shard: tuple[int, 
 
     def edit_one(item: PhotoItem, item_dir: Path) -> dict:
         if item.photo not in projects:
-            projects[item.photo] = invert_photo(item.photo, G, out / "projects" / f"{item.seed:04d}_{item.photo.stem}",
-                                                backend, face_index, config, framing=framing, generator_path=ckpt)
+            progress, bar_invert = _progress()
+            try:
+                projects[item.photo] = invert_photo(item.photo, G,
+                                                    out / "projects" / f"{item.seed:04d}_{item.photo.stem}", backend,
+                                                    face_index, config, progress=progress, framing=framing,
+                                                    generator_path=ckpt)
+            finally:
+                bar_invert.close()
         pe = edit_photo(projects[item.photo], G, item.preset.replace("+", ","), photo_path=item.photo,
                         generator_path=ckpt, strength=strength, steps=steps, lr=lr, mask=mask, tracking=tracking,
                         guide=guide)

@@ -28,8 +28,9 @@ import torch
 from PIL import Image
 
 from autodrag.landmarks.detection import FaceDetection
-from autodrag.photos.align import AlignTransform, align_face
+from autodrag.photos.align import AlignTransform, align_face, fit_similarity
 from autodrag.photos.io import PhotoError
+from autodrag.pixels import rescale_points
 
 __all__ = [
     "BACKENDS",
@@ -39,6 +40,7 @@ __all__ = [
     "check_face",
     "find_faces",
     "select_face",
+    "toy_framing",
     "toy_search",
 ]
 
@@ -64,7 +66,7 @@ def _downscale(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
 
 
 def _up(xy: np.ndarray, f: float) -> np.ndarray:
-    return (np.asarray(xy, dtype=np.float64) + 0.5) * f - 0.5
+    return rescale_points(np.asarray(xy, dtype=np.float64), f)
 
 
 def check_face(face: FaceDetection, image_size: tuple[int, int], min_iod: float = MIN_IOD) -> str | None:
@@ -133,29 +135,9 @@ def _toy_model():
     return ToyLandmarkDetector()
 
 
-@lru_cache(maxsize=4)
-def _mean_toy_face(size: int) -> np.ndarray:
-    """Mean landmarks [68, 2] of toy renders at `size` px (the framing the toy detector knows)."""
-    from autodrag.latents import z_from_seed
-    from autodrag.toyfaces.geometry import apply_affine, face_shapes, pose_affine
-    from autodrag.toyfaces.params import Z_DIM, params_from_z
-
-    z = np.concatenate([z_from_seed(s, Z_DIM) for s in range(64)])
-    pts = [apply_affine(pose_affine(p, size), face_shapes(p).landmarks) for p in params_from_z(z)]
-    return np.mean(pts, axis=0)
-
-
-def _fit_similarity(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, float]:
-    """Least-squares similarity M [2, 3] with dst ~ M(src), and the RMS residual."""
-    ms, md = src.mean(axis=0), dst.mean(axis=0)
-    a, b = src - ms, dst - md
-    zs = a[:, 0] + 1j * a[:, 1]
-    zd = b[:, 0] + 1j * b[:, 1]
-    k = np.vdot(zs, zd) / np.vdot(zs, zs)  # complex scale-rotation
-    lin = np.array([[k.real, -k.imag], [k.imag, k.real]])
-    m = np.concatenate([lin, (md - lin @ ms)[:, None]], axis=1)
-    resid = float(np.sqrt(np.mean(np.sum((src @ lin.T + m[:, 2] - dst) ** 2, axis=1))))
-    return m, resid
+def toy_framing(size: int) -> np.ndarray:
+    """Mean landmarks [68, 2] of toy faces framed at `size` px (the framing the toy detector knows)."""
+    return _toy_model().framing(size)
 
 
 @torch.inference_mode()
@@ -181,7 +163,7 @@ def toy_search(rgb: np.ndarray, iterations: int = 4) -> FaceDetection | None:
     The score is ``peak mass * exp(-shape residual / (0.05 * eye distance))``, in [0, 1].
     """
     size = _toy_model().size
-    mean = _mean_toy_face(size)
+    mean = toy_framing(size)
     h, w = rgb.shape[:2]
     starts = [(w / 2 - 0.5, h / 2 - 0.5, max(w, h))]  # (centre x, centre y, side)
     side = 0.6 * min(w, h)
@@ -205,7 +187,7 @@ def toy_search(rgb: np.ndarray, iterations: int = 4) -> FaceDetection | None:
             photo_pts = transforms[i].to_photo(pts[j])
             moved = np.inf if points[i] is None else np.abs(photo_pts - points[i]).max()
             points[i], peaks[i] = photo_pts, peak[j]
-            m, _ = _fit_similarity(mean, photo_pts)
+            m, _ = fit_similarity(mean, photo_pts)
             iod = _iod(photo_pts)
             if not np.isfinite(m).all() or iod < 1e-3:
                 continue
@@ -225,7 +207,7 @@ def toy_search(rgb: np.ndarray, iterations: int = 4) -> FaceDetection | None:
         if pts_i is None:
             continue
         iod = _iod(pts_i)
-        _, resid = _fit_similarity(mean, pts_i)
+        _, resid = fit_similarity(mean, pts_i)
         score = float(peaks[i] * np.exp(-resid / max(0.05 * iod, 1e-6) / 4.0))
         if best is None or score > best.score:
             x0, y0 = pts_i.min(axis=0)

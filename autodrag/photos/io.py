@@ -163,6 +163,8 @@ def load_photo(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
     except PermissionError as exc:
         raise _fail(path, f"cannot read the file: {exc.strerror or exc}") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        if "img" in locals():  # a failed load() leaves the file open
+            img.close()
         raise _fail(path, f"truncated or corrupt image data ({exc})") from exc
     rgb, alpha = _rgb_view(img)
     return Photo(path=path, original=img, rgb=to_upright(rgb, orientation), orientation=orientation,

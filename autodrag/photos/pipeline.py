@@ -29,19 +29,38 @@ from autodrag.drag import DragConfig, DragSession
 from autodrag.images import to_uint8
 from autodrag.landmarks.base import LandmarkDetector
 from autodrag.landmarks.detection import FaceDetection
-from autodrag.photos.align import AlignTransform, align_face, sample_affine
+from autodrag.photos.align import AlignTransform, align_face, fit_similarity, sample_affine
 from autodrag.photos.faces import FaceError, find_faces, select_face
 from autodrag.photos.invert import InversionConfig, invert
 from autodrag.photos.io import Photo, PhotoError, compose_output, load_photo
 from autodrag.photos.paste import DEFAULT_FEATHER_FRACTION, change_region, feather, hull_region, paste_back
-from autodrag.photos.project import (PhotoProject, load_project, project_key, read_project, reuse_reason,
-                                     start_project, write_project)
+from autodrag.photos.project import (
+    PhotoProject,
+    load_project,
+    project_key,
+    read_project,
+    reuse_reason,
+    start_project,
+    write_project,
+)
 from autodrag.photos.tuned import fingerprint
 from autodrag.presets.edit import EditResult, preset_drag_config, run_edit
 from autodrag.presets.measures import face_measures, preset_success
 
-__all__ = ["FRAMINGS", "PASTE_MODES", "PhotoEdit", "Pasted", "edit_photo", "invert_photo", "judge_output",
-           "paste_edit", "prepare_photo", "resolve_backend", "resolve_framing", "toy_transform"]
+__all__ = [
+    "FRAMINGS",
+    "PASTE_MODES",
+    "Pasted",
+    "PhotoEdit",
+    "edit_photo",
+    "invert_photo",
+    "judge_output",
+    "paste_edit",
+    "prepare_photo",
+    "resolve_backend",
+    "resolve_framing",
+    "toy_transform",
+]
 
 FRAMINGS = ("auto", "ffhq", "toy")
 PASTE_MODES = ("difference", "replace")
@@ -62,9 +81,9 @@ def resolve_framing(framing: str, bundled: bool) -> str:
 
 def toy_transform(landmarks: np.ndarray, size: int) -> AlignTransform:
     """The similarity that puts `landmarks` on the mean toy face at `size` px (the bundled model's framing)."""
-    from autodrag.photos.faces import _fit_similarity, _mean_toy_face
+    from autodrag.photos.faces import toy_framing
 
-    m, _ = _fit_similarity(_mean_toy_face(size), np.asarray(landmarks, dtype=np.float64))
+    m, _ = fit_similarity(toy_framing(size), np.asarray(landmarks, dtype=np.float64))
     return AlignTransform(m, int(size))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,68 @@ def pix2pix() -> None:
       autodrag pix2pix demo --out data/names
       autodrag pix2pix train --dataroot data/names --out runs/names --input-nc 1 --output-nc 1 --lr 1e-3 \\
           --unet-depth 6 --ngf 32 --n-epochs 20 --n-epochs-decay 20 --batch-size 8
-      autodrag pix2pix test --checkpoint runs/names --dataroot data/names --phase val --out results/names --eval
+      autodrag pix2pix test --checkpoint runs/names --dataroot data/names --phase val --out results/names
     """
+
+
+# ----------------------------------------------------------------------------------- datasets
+_dataset_option = click.option(
+    "--dataset",
+    type=click.Choice(["facades", "cityscapes", "night2day", "edges2shoes", "edges2handbags"]),
+    default=None,
+    help="Check --dataroot against this standard set's layout first; its usual --direction becomes the default.",
+)
+
+
+def _check_dataset(ctx: click.Context, name: str, dataroot: Path, direction: str, dest: str) -> str:
+    """Check the layout (one-line DatasetError if wrong); return the direction to use."""
+    from autodrag.pix2pix.known_datasets import check_layout
+
+    report = check_layout(dataroot, name)
+    for note in report.notes:
+        click.echo(f"note: {name}: {note}", err=True)
+    usual = report.layout.direction
+    if ctx.get_parameter_source(dest) is not click.core.ParameterSource.COMMANDLINE:
+        return usual
+    if direction != usual:
+        click.echo(f"warning: {name} is stored {report.layout.left}|{report.layout.right}; --direction {direction} "
+                   f"translates {report.layout.left if direction == 'AtoB' else report.layout.right} into the other, "
+                   f"not the usual {report.layout.task} (--direction {usual})", err=True)  # fmt: skip
+    return direction
+
+
+@pix2pix.command("datasets")
+@click.argument(
+    "name",
+    required=False,
+    type=click.Choice(["facades", "cityscapes", "night2day", "edges2shoes", "edges2handbags"]),
+)
+@click.option(
+    "--dataroot", type=click.Path(path_type=Path), default=None, help="Check this folder against NAME."
+)
+@_user_errors
+def datasets_command(name: str | None, dataroot: Path | None) -> None:
+    """Explain the folder layout of the standard pix2pix sets, or check a folder against one.
+
+    \b
+    Examples:
+      autodrag pix2pix datasets                       # every known set
+      autodrag pix2pix datasets facades --dataroot data/facades
+    """
+    from autodrag.pix2pix.known_datasets import KNOWN_DATASETS, check_layout, describe_layout
+
+    if dataroot is not None and name is None:
+        raise click.UsageError("--dataroot needs a dataset NAME to check against")
+    for known in [name] if name else list(KNOWN_DATASETS):
+        click.echo(describe_layout(known))
+    if dataroot is not None:
+        report = check_layout(dataroot, name)
+        for note in report.notes:
+            click.echo(f"note: {note}")
+        counts = ", ".join(f"{split}/ {n}" for split, n in report.counts.items())
+        click.echo(
+            f"ok: {dataroot} has the {name} layout ({counts}); train with --direction {report.layout.direction}"
+        )
 
 
 # ----------------------------------------------------------------------------------------- train
@@ -57,17 +118,18 @@ _RESUME_MUTABLE = {"device", "data.num_workers", "progress", "data.dataroot"}
 @click.option(
     "--resume", is_flag=True, help="Continue the run in --out from latest.pt with its saved options."
 )
+@_dataset_option
 @train_options
 @click.pass_context
 @_user_errors
-def train(ctx: click.Context, run_dir: Path, resume: bool, **opts: Any) -> None:
+def train(ctx: click.Context, run_dir: Path, resume: bool, dataset: str | None, **opts: Any) -> None:
     """Train a pix2pix model; under torchrun it trains data-parallel.
 
     Every option is a field of `TrainConfig` (autodrag/pix2pix/config.py), generated from it.
 
     \b
     Examples:
-      autodrag pix2pix train --dataroot data/facades --out runs/facades --load-size 286 --crop-size 256 --flip
+      autodrag pix2pix train --dataset facades --dataroot data/facades --out runs/facades --load-size 286 --crop-size 256 --flip
       autodrag pix2pix train --dataroot data/sign --out runs/sign --input-nc 1 --output-nc 1 --batch-size 4
       autodrag pix2pix train --out runs/sign --resume
       torchrun --nproc_per_node 2 "$(which autodrag)" pix2pix train --dataroot data/sign --out runs/ddp
@@ -86,13 +148,21 @@ def train(ctx: click.Context, run_dir: Path, resume: bool, **opts: Any) -> None:
         from autodrag.pix2pix.config import load_options
 
         cfg = load_options(run_dir)
-        cfg.device, cfg.progress, cfg.data.num_workers = opts["device"], opts["progress"], opts["data__num_workers"]
+        cfg.device, cfg.progress, cfg.data.num_workers = (
+            opts["device"],
+            opts["progress"],
+            opts["data__num_workers"],
+        )
         if dataroot is not None:
             cfg.data.dataroot = str(dataroot)
         result = run_training(run_dir, cfg, resume=True)
     else:
         if dataroot is None:
             raise click.UsageError("--dataroot is required for a new run")
+        if dataset is not None:
+            opts["data__direction"] = _check_dataset(
+                ctx, dataset, dataroot, opts["data__direction"], "data__direction"
+            )
         result = run_training(run_dir, config_from_options(opts))
     state = "stopped early" if result.stopped_early else "done"
     val = f", last val L1 {result.val_l1[-1]:.4f}" if result.val_l1 else ""
@@ -107,8 +177,26 @@ _checkpoint_option = click.option(
     help="Run folder or checkpoint file.",
 )
 _eval_option = click.option(
-    "--eval", "eval_mode", is_flag=True, help="Deterministic output (no test-time dropout)."
+    "--eval",
+    "eval_mode",
+    is_flag=True,
+    help="Deterministic output: no test-time dropout, batch-norm running statistics. The default keeps "
+    "dropout and uses the test image's statistics, as in the paper (better unless trained long).",
 )
+
+
+def _predictor(checkpoint: Path, **kwargs: Any):
+    """``Predictor.from_checkpoint``, its young-statistics warning shown as one ``warning:`` line."""
+    from autodrag.pix2pix.infer import Predictor, YoungStatisticsWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", YoungStatisticsWarning)
+        predictor = Predictor.from_checkpoint(checkpoint, **kwargs)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+    return predictor
+
+
 _dropout_seed_option = click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the test-time dropout."
 )
@@ -137,8 +225,11 @@ _device_option = click.option(
 @_eval_option
 @_dropout_seed_option
 @_device_option
+@_dataset_option
+@click.pass_context
 @_user_errors
 def test(
+    ctx: click.Context,
     checkpoint: Path,
     dataroot: Path,
     phase: str,
@@ -148,6 +239,7 @@ def test(
     eval_mode: bool,
     seed: int,
     device: str,
+    dataset: str | None,
 ) -> None:
     """Translate a dataset split and report L1 / PSNR / SSIM against its targets.
 
@@ -156,9 +248,11 @@ def test(
       autodrag pix2pix test --checkpoint runs/facades --dataroot data/facades --out results/facades
     """
     from autodrag.pix2pix.datasets import DataConfig
-    from autodrag.pix2pix.infer import Predictor, evaluate_split
+    from autodrag.pix2pix.infer import evaluate_split
 
-    predictor = Predictor.from_checkpoint(checkpoint, device=device, eval_mode=eval_mode, seed=seed)
+    if dataset is not None:
+        direction = _check_dataset(ctx, dataset, dataroot, direction, "direction")
+    predictor = _predictor(checkpoint, device=device, eval_mode=eval_mode, seed=seed)
     data = DataConfig(dataroot=str(dataroot), direction=direction, any_aspect=any_aspect)
     report = evaluate_split(predictor, data, out, phase)
     means = ", ".join(f"{k} {v:.4f}" for k, v in report.mean_metrics().items())
@@ -196,11 +290,9 @@ def predict(
       autodrag pix2pix predict --checkpoint runs/sign generated/Ada.png --out out/
       autodrag pix2pix predict --checkpoint runs/sign generated/ --targets signatures/ --out out/ --eval
     """
-    from autodrag.pix2pix.infer import Predictor, predict_folder
+    from autodrag.pix2pix.infer import predict_folder
 
-    predictor = Predictor.from_checkpoint(
-        checkpoint, device=device, eval_mode=eval_mode, seed=seed, resize=resize
-    )
+    predictor = _predictor(checkpoint, device=device, eval_mode=eval_mode, seed=seed, resize=resize)
     report = predict_folder(predictor, inputs, out, targets)
     means = ", ".join(f"{k} {v:.4f}" for k, v in report.mean_metrics().items())
     click.echo(f"wrote {len(report.items)} images to {out}" + (f"; {means}" if means else ""))

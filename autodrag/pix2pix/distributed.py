@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from autodrag import cli_types
+
 __all__ = ["DistInfo", "init_distributed", "resolve_device", "shutdown_distributed"]
 
 
@@ -26,12 +28,8 @@ class DistInfo:
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    """``auto`` -> ``cuda:<local_rank>`` when CUDA is available, else ``cpu``; other names as given."""
-    if name == "auto":
-        return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    if name == "cuda":
-        return torch.device(f"cuda:{local_rank}")
-    return torch.device(name)
+    """``auto`` -> ``cuda:<local_rank>`` when CUDA is available, else ``cpu`` (`autodrag.cli_types.resolve_device`)."""
+    return cli_types.resolve_device(name, local_rank)
 
 
 def init_distributed(device_name: str) -> DistInfo:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +29,51 @@ from autodrag.pix2pix.metrics import METRIC_NAMES, image_metrics
 from autodrag.pix2pix.networks import GeneratorConfig, build_translator
 from autodrag.pix2pix.report import write_image_table
 
-__all__ = ["BatchReport", "ItemResult", "Predictor", "evaluate_split", "load_translator", "predict_folder"]
+__all__ = [
+    "YOUNG_STATISTICS_STEPS",
+    "BatchReport",
+    "ItemResult",
+    "Predictor",
+    "YoungStatisticsWarning",
+    "evaluate_split",
+    "load_translator",
+    "predict_folder",
+    "young_statistics_message",
+]
 
 ImageLike = Image.Image | np.ndarray | torch.Tensor | str | Path
+
+
+# Below this many training steps, batch-norm running statistics lag the weights enough that --eval
+# output is clearly worse than the paper's test-batch statistics (docs/PIX2PIX.md, "Inference mode").
+YOUNG_STATISTICS_STEPS = 5000
+
+
+class YoungStatisticsWarning(UserWarning):
+    """``eval_mode`` asked for a generator whose batch-norm running statistics are young or unknown."""
+
+
+def _load(checkpoint: str | Path) -> tuple[nn.Module, GeneratorConfig, int | None]:
+    payload = load_checkpoint(checkpoint)
+    try:
+        if payload["kind"] == "pix2pix":
+            state, steps = payload["trainer"]["netG"], payload["trainer"].get("step")
+        elif payload["kind"] == "pix2pix-generator":
+            state, steps = payload["netG"], payload.get("steps")  # snapshots before issue #19 lack it
+        else:
+            raise CheckpointError(f"{checkpoint} holds a {payload['kind']} model, not a pix2pix generator")
+        cfg = dataclass_from_dict(TrainConfig, payload["config"])
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"{checkpoint}: not a complete pix2pix checkpoint (no {exc} entry)") from None
+    net = build_translator(cfg.generator)
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:  # another depth or width: torch's multi-line 'size mismatch' report
+        first = next((line.strip() for line in str(exc).splitlines() if "size mismatch" in line or "Missing" in line),
+                     str(exc).splitlines()[0])
+        raise CheckpointError(f"{checkpoint}: its weights do not fit the generator its options describe ({first})"
+                              ) from None
+    return net, cfg.generator, None if steps is None else int(steps)
 
 
 def load_translator(checkpoint: str | Path) -> tuple[nn.Module, GeneratorConfig]:
@@ -39,17 +82,22 @@ def load_translator(checkpoint: str | Path) -> tuple[nn.Module, GeneratorConfig]
     Raises:
         CheckpointError: Missing file, or no generator inside.
     """
-    payload = load_checkpoint(checkpoint)
-    if payload["kind"] == "pix2pix":
-        state = payload["trainer"]["netG"]
-    elif payload["kind"] == "pix2pix-generator":
-        state = payload["netG"]
-    else:
-        raise CheckpointError(f"{checkpoint} holds a {payload['kind']} model, not a pix2pix generator")
-    cfg = dataclass_from_dict(TrainConfig, payload["config"])
-    net = build_translator(cfg.generator)
-    net.load_state_dict(state)
-    return net, cfg.generator
+    net, cfg, _ = _load(checkpoint)
+    return net, cfg
+
+
+def young_statistics_message(steps: int | None, norm: str) -> str | None:
+    """Why ``eval_mode`` is a poor choice for a generator trained ``steps`` steps, or None if it is fine."""
+    if norm != "batch":
+        return None  # instance / layer / no norm: eval and train mode normalise alike
+    if steps is None:
+        return "--eval: this checkpoint does not record its training steps; its batch-norm running statistics may be young"
+    if steps < YOUNG_STATISTICS_STEPS:
+        return (
+            f"--eval after only {steps} training steps: batch-norm running statistics lag the weights and "
+            f"usually give a worse result than the default (test-batch statistics, as in the paper)"
+        )
+    return None
 
 
 def _paper_mode(net: nn.Module) -> None:
@@ -93,12 +141,18 @@ class Predictor:
         else:
             _paper_mode(self.net)
         self.generator = torch.Generator().manual_seed(seed)  # draws one dropout seed per call
+        self.training_steps: int | None = None  # set by from_checkpoint when the checkpoint records it
 
     @classmethod
     def from_checkpoint(cls, checkpoint: str | Path, **kwargs) -> Predictor:
         """Load a run folder or checkpoint file; ``kwargs`` as for the constructor."""
-        net, cfg = load_translator(checkpoint)
-        return cls(net, cfg, **kwargs)
+        net, cfg, steps = _load(checkpoint)
+        predictor = cls(net, cfg, **kwargs)
+        predictor.training_steps = steps
+        message = young_statistics_message(steps, cfg.norm) if predictor.eval_mode else None
+        if message:
+            warnings.warn(message, YoungStatisticsWarning, stacklevel=2)
+        return predictor
 
     def _to_image(self, image: ImageLike) -> Image.Image:
         channels = self.config.in_channels

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from autodrag.pix2pix.fastconv import FastConv2d, FastConvTranspose2d
 from autodrag.pix2pix.layers import PadToMultiple, conv_bias, init_weights, make_norm
 
 __all__ = ["DownBlock", "GeneratorConfig", "ResnetGenerator", "UnetGenerator", "UpBlock", "build_translator"]
@@ -40,7 +41,7 @@ class DownBlock(nn.Module):
         super().__init__()
         use_norm = "none" if (outermost or innermost) else norm
         layers: list[nn.Module] = [] if outermost else [nn.LeakyReLU(0.2)]
-        layers.append(nn.Conv2d(cin, cout, 4, 2, 1, bias=conv_bias(use_norm)))
+        layers.append(FastConv2d(cin, cout, 4, 2, 1, bias=conv_bias(use_norm)))
         layers.append(make_norm(use_norm, cout))
         self.block = nn.Sequential(*layers)
 
@@ -55,9 +56,9 @@ class UpBlock(nn.Module):
         super().__init__()
         layers: list[nn.Module] = [nn.ReLU()]
         if outermost:
-            layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.Tanh()]
+            layers += [FastConvTranspose2d(cin, cout, 4, 2, 1), nn.Tanh()]
         else:
-            layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=conv_bias(norm)), make_norm(norm, cout)]
+            layers += [FastConvTranspose2d(cin, cout, 4, 2, 1, bias=conv_bias(norm)), make_norm(norm, cout)]
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
         self.block = nn.Sequential(*layers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import shutil
 import signal
 import threading
 from collections import defaultdict
@@ -188,11 +189,25 @@ def train(
     cfg.validate()
     created_group = not (dist.is_available() and dist.is_initialized())
     info = init_distributed(cfg.device)
+    fresh = not resume and not run_dir.exists()
     try:
         return _Loop(cfg, run_dir, info, resume).run(stop_after_steps)
+    except Exception:
+        if not resume and info.is_main and not (run_dir / LATEST).exists():
+            _undo_start(run_dir, fresh)  # a failed start leaves nothing a later --resume would trip over
+        raise
     finally:
         if created_group:
             shutdown_distributed(info)
+
+
+def _undo_start(run_dir: Path, created: bool) -> None:
+    """Remove what a new run wrote before it failed without a checkpoint (the folder, when it made it)."""
+    if created:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return
+    for name in ("options.json", "losses.csv", "val.csv"):
+        (run_dir / name).unlink(missing_ok=True)
 
 
 class _Loop:
@@ -267,6 +282,7 @@ class _Loop:
             "config": config_to_dict(self.cfg),
             "netG": self.trainer.netG.state_dict(),
             "epoch": self.epoch,
+            "steps": self.trainer.step,  # how settled the batch-norm running statistics are (see infer.py)
         }
         save_atomic(payload, self.run_dir / f"G_epoch_{self.epoch:04d}.pt")
 

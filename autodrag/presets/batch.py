@@ -1,29 +1,41 @@
-"""Batches of preset edits over seeds: resumable, shardable, a failure per item never stops the rest.
+"""Batches of preset edits over seeds: resumable, shardable, safe with many writers on one folder.
 
 Layout of a batch folder:
-    items/seed0003_close_eyes/result.json   (written last: its presence marks the item finished)
-    items/seed0003_close_eyes/failed.json   (the reason, when the item failed; retried on re-runs)
-    summary.csv, index.html                 (rebuilt from the item folders at the end of every run)
+    items/seed0003_close_eyes/result.json   (the item finished; it records the options that made it)
+    items/seed0003_close_eyes/failed.json   (or: the reason it failed; retried on re-runs; never both)
+    items/.seed0003_close_eyes.claim        (while a process computes the item: its pid and host, locked)
+    summary.csv, index.html                 (rebuilt from the item folders by each process as it finishes)
+
+An item is claimed (an exclusive lock on its claim file, which the kernel drops when the owner dies, so a
+dead owner's claim is taken over) before it is computed; it is computed into a staging folder that then
+replaces the item folder, so an item folder always holds one complete outcome.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import html
 import io
 import json
 import os
+import shutil
+import socket
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from autodrag.atomic import write_json_atomic, write_text_atomic
+from autodrag.atomic import replace_dir, staging_dir, sweep_stale, write_json_atomic, write_text_atomic
 from autodrag.presets.registry import PRESETS
 
-__all__ = ["BatchItem", "build_report", "plan_items", "run_items", "shard_from_env", "shard_of"]
+__all__ = ["BatchItem", "build_report", "item_state", "plan_items", "run_items", "shard_from_env", "shard_of"]
+
+STATUSES = ("done", "skipped", "failed", "busy", "conflict")
 
 
 @dataclass(frozen=True)
@@ -55,48 +67,203 @@ def shard_from_env() -> tuple[int, int] | None:
     return None
 
 
+# -- claims and locks ---------------------------------------------------------------------------------------
+
+
+def _lock(path: Path, blocking: bool) -> int | None:
+    """An exclusive lock on `path` (created if needed) as an open fd, or None when another process holds it.
+
+    Checks after locking that `path` still names the locked file (a releasing owner unlinks it), else retries.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}).encode())
+            return fd
+        os.close(fd)
+
+
+def _unlock(path: Path, fd: int) -> None:
+    path.unlink(missing_ok=True)  # while still locked: a waiter then sees a new inode and retries
+    os.close(fd)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    fd = _lock(path, blocking=True)
+    try:
+        yield
+    finally:
+        _unlock(path, fd)
+
+
+def _sweep(items_dir: Path) -> None:
+    """Remove what killed processes left: owner-named temp folders/files and claims nobody holds."""
+    sweep_stale(items_dir, max_depth=1)
+    for claim in items_dir.glob(".*.claim"):
+        fd = _lock(claim, blocking=False)
+        if fd is not None:
+            _unlock(claim, fd)
+
+
+# -- item records -------------------------------------------------------------------------------------------
+
+
+def _json_normal(options: dict | None) -> dict | None:
+    return None if options is None else json.loads(json.dumps(options, sort_keys=True, default=str))
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def item_state(item_dir: Path, options: dict | None = None) -> str:
+    """'done' (result.json made with `options`), 'conflict' (made with other options), 'corrupt', 'failed' or
+    'missing'. With `options` None any readable result.json counts as done."""
+    result = item_dir / "result.json"
+    if result.exists():
+        record = _read_json(result)
+        if record is None:
+            return "corrupt"
+        if options is None or record.get("batch_options") == _json_normal(options):
+            return "done"
+        return "conflict"
+    return "failed" if (item_dir / "failed.json").exists() else "missing"
+
+
+def _differences(item_dir: Path, options: dict) -> str:
+    record = _read_json(item_dir / "result.json") or {}
+    old = record.get("batch_options")
+    if not isinstance(old, dict):
+        return "options not recorded"
+    new = _json_normal(options)
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in keys[:3])
+
+
+def _compute(item: BatchItem, item_dir: Path, edit_one: Callable[[BatchItem, Path], dict],
+             options: dict | None) -> str:
+    """Run `edit_one` into a staging folder, then put it in place of `item_dir`: 'done' or 'failed'."""
+    stage = staging_dir(item_dir)
+    try:
+        try:
+            edit_one(item, stage)
+            record = _read_json(stage / "result.json")
+            if record is None:
+                raise RuntimeError("the edit wrote no readable result.json")
+            if options is not None:
+                record["batch_options"] = _json_normal(options)
+                write_json_atomic(stage / "result.json", record)
+            (stage / "failed.json").unlink(missing_ok=True)
+            status = "done"
+        except Exception as exc:  # one item's failure must not stop the batch
+            shutil.rmtree(stage)
+            stage.mkdir()
+            write_json_atomic(stage / "failed.json", {
+                "seed": item.seed, "preset": item.preset, "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=4), "batch_options": _json_normal(options),
+                "pid": os.getpid(), "host": socket.gethostname()})
+            status = "failed"
+        replace_dir(stage, item_dir)
+        return status
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _run_one(item: BatchItem, items_dir: Path, edit_one, options: dict | None, force: bool) -> str:
+    item_dir = items_dir / item.name
+    state = item_state(item_dir, options)
+    if state == "done":
+        return "skipped"
+    if state == "conflict" and not force:
+        return "conflict"
+    claim = items_dir / f".{item.name}.claim"
+    fd = _lock(claim, blocking=False)
+    if fd is None:
+        return "busy"
+    try:
+        state = item_state(item_dir, options)  # again, now that it is ours: another process may have finished it
+        if state == "done":
+            return "skipped"
+        if state == "conflict" and not force:
+            return "conflict"
+        return _compute(item, item_dir, edit_one, options)
+    finally:
+        _unlock(claim, fd)
+
+
 def run_items(out: Path, items: list[BatchItem], edit_one: Callable[[BatchItem, Path], dict],
-              progress: Callable[[BatchItem, str], None] | None = None) -> dict[str, int]:
+              progress: Callable[[BatchItem, str], None] | None = None, *, options: dict | None = None,
+              force: bool = False, wait: bool = True, poll: float = 0.5,
+              conflicts: list[str] | None = None) -> dict[str, int]:
     """Run each unfinished item with `edit_one(item, item_dir)`; record failures and go on.
 
-    Returns counts: done (this run), skipped (finished before), failed.
+    Args:
+        options: what makes an item (strength, steps, ...), recorded in its result.json; an item made with
+            other options is a 'conflict' (left alone) unless `force` redoes it. None: not checked.
+        wait: wait for items another live process is computing (then count them as it left them).
+        conflicts: filled with "item: differences" lines for the conflicting items.
+    Returns counts: done (this run), skipped (finished before), failed, busy (another process still has
+    them; only without `wait`), conflict.
     """
-    counts = {"done": 0, "skipped": 0, "failed": 0}
-    for item in items:
-        item_dir = out / "items" / item.name
-        if (item_dir / "result.json").exists():
-            counts["skipped"] += 1
-            status = "skipped"
-        else:
-            try:
-                edit_one(item, item_dir)
-            except Exception as exc:  # one item's failure must not stop the batch
-                item_dir.mkdir(parents=True, exist_ok=True)
-                write_json_atomic(item_dir / "failed.json", {
-                    "seed": item.seed, "preset": item.preset, "error": f"{type(exc).__name__}: {exc}",
-                    "traceback": traceback.format_exc(limit=4)})
-                counts["failed"] += 1
-                status = "failed"
-            else:
-                (item_dir / "failed.json").unlink(missing_ok=True)
-                counts["done"] += 1
-                status = "done"
-        if progress is not None:
-            progress(item, status)
+    out = Path(out)
+    items_dir = out / "items"
+    items_dir.mkdir(parents=True, exist_ok=True)
+    _sweep(items_dir)
+    counts = dict.fromkeys(STATUSES, 0)
+    pending = list(items)
+    while pending:
+        busy = []
+        for item in pending:
+            status = _run_one(item, items_dir, edit_one, options, force)
+            if status == "busy":
+                busy.append(item)
+                continue
+            if status == "conflict" and conflicts is not None:
+                conflicts.append(f"{item.name}: {_differences(items_dir / item.name, options)}")
+            counts[status] += 1
+            if progress is not None:
+                progress(item, status)
+        if busy and not wait:
+            counts["busy"] = len(busy)
+            for item in busy:
+                if progress is not None:
+                    progress(item, "busy")
+            break
+        pending = busy
+        if pending:
+            time.sleep(poll)
     return counts
 
 
 def _records(out: Path) -> list[dict]:
     records = []
     for item_dir in sorted((out / "items").glob("*")):
-        if (item_dir / "result.json").exists():
-            rec = json.loads((item_dir / "result.json").read_text())
-            rec["status"] = "ok" if all(rec["success"].values()) else "missed"
-        elif (item_dir / "failed.json").exists():
-            rec = json.loads((item_dir / "failed.json").read_text())
-            rec["status"] = "failed"
-        else:
+        if item_dir.name.startswith(".") or not item_dir.is_dir():
             continue
+        rec = _read_json(item_dir / "result.json")
+        if rec is not None and isinstance(rec.get("success"), dict):
+            rec["status"] = "ok" if all(rec["success"].values()) else "missed"
+        else:
+            rec = _read_json(item_dir / "failed.json") if not (item_dir / "result.json").exists() else None
+            if rec is None:
+                continue
+            rec["status"] = "failed"
         rec["dir"] = item_dir.name
         records.append(rec)
     return records
@@ -121,7 +288,17 @@ def _fmt(values: np.ndarray, reduce, digits: int = 2) -> str:
 
 
 def build_report(out: Path, title: str = "AutoDrag batch") -> dict[str, dict]:
-    """Write summary.csv and index.html from the item folders; return per-preset statistics."""
+    """Write summary.csv and index.html from the item folders on disk; return per-preset statistics.
+
+    Builds are serialised by a lock, so the process that finishes last writes a report of every item.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with _locked(out / ".report.lock"):
+        return _build_report(out, title)
+
+
+def _build_report(out: Path, title: str) -> dict[str, dict]:
     records = _records(out)
     buf = io.StringIO()
     writer = csv.writer(buf)

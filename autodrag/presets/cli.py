@@ -10,22 +10,25 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from autodrag.atomic import staged_outputs
 from autodrag.cli_types import SEED_RANGE, device_option, resolve_device
 from autodrag.drag import DragInputError
+from autodrag.errors import check_output_dir
 from autodrag.landmarks.select import BACKENDS, detector_for
 from autodrag.latents import LatentFileError, load_latent, ws_from_seed
 from autodrag.networks.cli import open_generator
 from autodrag.networks.loading import GeneratorLoadError
 from autodrag.presets.batch import build_report, plan_items, run_items, shard_from_env, shard_of
 from autodrag.presets.edit import PRESET_TUNING, TRACKING_MODES, preset_drag_config, preset_tuning, run_edit
-from autodrag.presets.outputs import write_edit
+from autodrag.presets.outputs import EDIT_FILES, write_edit
 from autodrag.presets.plan import PresetError
 from autodrag.presets.record import CONTEXT_KEYS, RecordError, edit_context, read_record, rerun_from_record
-from autodrag.presets.registry import PRESETS, STRENGTH_RANGE, parse_presets
+from autodrag.presets.registry import DEFAULT_PRESETS, PRESETS, STRENGTH_RANGE, parse_presets
 
 __all__ = ["batch", "edit", "run_preset_demo"]
 
 PRESET_HELP = f"Comma-separated presets: {', '.join(PRESETS)}."
+DEFAULT_STEPS = preset_drag_config().max_steps  # --steps: DragConfig's max_steps (under PRESET_TUNING)
 
 
 def _check_presets(spec: str) -> list[str]:
@@ -44,7 +47,8 @@ def _detector(landmarks: str, ckpt: Path | None, device: torch.device):
 
 common_options = [
     click.option("--ckpt", type=click.Path(path_type=Path), default=None, help="Generator; default: the bundled model."),
-    click.option("--strength", type=click.FloatRange(*STRENGTH_RANGE), default=1.0, show_default=True),
+    click.option("--strength", type=click.FloatRange(*STRENGTH_RANGE, min_open=True), default=1.0,
+                 show_default=True),
     click.option("--trunc", "psi", type=float, default=0.7, show_default=True, help="Truncation psi for seeds."),
     click.option("--landmarks", type=click.Choice(BACKENDS), default="auto", show_default=True,
                  help="auto = bundled detector for the bundled model, face-alignment (fan) otherwise."),
@@ -52,7 +56,7 @@ common_options = [
     click.option("--guide/--no-guide", default=True, show_default=True,
                  help="Eye presets and smile also pull the detector's landmarks to the targets (differentiable "
                       "detector only)."),
-    click.option("--steps", type=click.IntRange(1), default=300, show_default=True, help="Max drag steps."),
+    click.option("--steps", type=click.IntRange(1), default=DEFAULT_STEPS, show_default=True, help="Max drag steps."),
     click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
                  help=f"Adam step size on the latent; default: the preset's tuned step ({PRESET_TUNING['lr']:g}, "
                       f"{preset_tuning('close_eyes')['lr']:g} for the guided eye presets and smile)."),
@@ -80,7 +84,7 @@ def _with_common(f):
 
 @click.command()
 @click.option("--preset", "preset_spec", default=None, help=PRESET_HELP + " Required unless --from.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option("--latent", type=click.Path(path_type=Path), default=None, help="Start from this ws (.npz) instead.")
 @click.option("--from", "from_record", type=click.Path(path_type=Path), default=None,
               help="Re-run the edit recorded in this result.json (of edit or batch), bit for bit on a CPU; the "
@@ -121,6 +125,7 @@ def edit(preset_spec: str | None, seed: int, latent: Path | None, from_record: P
         raise click.UsageError("give --preset (or --from result.json)")
     else:
         presets = _check_presets(preset_spec)
+        check_output_dir(out)
         dev = resolve_device(device)
         G = open_generator(ckpt, dev)
         if latent is not None:
@@ -142,7 +147,8 @@ def edit(preset_spec: str | None, seed: int, latent: Path | None, from_record: P
             bar.close()
         context = edit_context(ckpt=ckpt, seed=seed, latent=latent, truncation_psi=psi, landmarks=landmarks,
                                device=dev)
-    record = write_edit(out, result, **context)
+    with staged_outputs(out, EDIT_FILES, marker="result.json") as stage:  # out: this run complete, or the last
+        record = write_edit(stage, result, **context)
     ok = ", ".join(f"{k}: {'ok' if v else 'missed'}" for k, v in record["success"].items())
     click.echo(f"{out}: {record['steps']} steps, {record['seconds']:.1f} s, MD {record['md_px']:.2f} px ({ok})")
 
@@ -168,7 +174,8 @@ def _rerun(record_path: Path, device: str):
 
 def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, strength: float, psi: float,
            landmarks: str, mask: bool, guide: bool, steps: int, lr: float | None, tracking: str, device: str,
-           shard: tuple[int, int] | None, title: str, gif: bool) -> dict:
+           shard: tuple[int, int] | None, title: str, gif: bool, force: bool = False) -> dict:
+    check_output_dir(out)
     dev = resolve_device(device)
     G = open_generator(ckpt, dev)
     detector = _detector(landmarks, ckpt, dev)
@@ -187,15 +194,27 @@ def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, s
 
     bar = tqdm(total=len(items), desc="batch", unit="edit")
     started = time.perf_counter()
-    counts = run_items(out, items, edit_one, progress=lambda item, status: (bar.update(1),
-                                                                             bar.set_postfix_str(f"{item.name} {status}")))
-    bar.close()
-    stats = build_report(out, title)
+    options = {"ckpt": str(ckpt) if ckpt else None, "strength": strength, "psi": psi, "landmarks": landmarks,
+               "mask": mask, "guide": guide, "steps": steps, "lr": lr, "tracking": tracking, "gif": gif}
+    conflicts: list[str] = []
+    try:
+        counts = run_items(out, items, edit_one, options=options, force=force, conflicts=conflicts,
+                           progress=lambda item, status: (bar.update(1), bar.set_postfix_str(f"{item.name} {status}")))
+    finally:  # Ctrl-C too: the report shows what is on disk
+        bar.close()
+        stats = build_report(out, title)
     click.echo(f"{counts['done']} edited, {counts['skipped']} already done, {counts['failed']} failed "
                f"in {time.perf_counter() - started:.0f} s; report: {out / 'index.html'}")
     for preset, s in stats.items():
         click.echo(f"  {preset:12s} success {s['ok']}/{s['items']}, median MD "
                    f"{np.median(s['md']) if s['md'] else float('nan'):.2f} px")
+    if counts["conflict"]:
+        raise click.ClickException(
+            f"{counts['conflict']} item(s) in {out} were made with other options ({conflicts[0]}): re-run with "
+            "--force to redo them, or use another --out")
+    if counts["failed"]:
+        raise click.ClickException(f"{counts['failed']} of {len(items)} item(s) failed; the reasons are in "
+                                   f"{out / 'items'}/*/failed.json (a re-run retries them)")
     return stats
 
 
@@ -219,9 +238,11 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Batch folder (resumable).")
 @click.option("--shard", default=None, help="Run only shard i/N (default: RANK/WORLD_SIZE under torchrun).")
 @click.option("--gif/--no-gif", default=False, show_default=True, help="Write GIFs for every item.")
+@click.option("--force", is_flag=True, help="Redo items made with other options (else the batch refuses them).")
 @_with_photo_options
 @_with_common
 def batch(seeds: list[int] | None, photos: Path | None, preset_spec: str, out: Path, shard: str | None, gif: bool,
+          force: bool,
           backend: str, face_index: int, steps_w: int | None, steps_wplus: int | None, steps_tune: int | None,
           no_tune: bool, framing: str, ckpt: Path | None,
           strength: float, psi: float, landmarks: str, mask: bool, guide: bool, steps: int, lr: float | None, tracking: str,
@@ -243,11 +264,11 @@ def batch(seeds: list[int] | None, photos: Path | None, preset_spec: str, out: P
                      tracking, guide, device)
         return
     _batch(seeds, _check_presets(preset_spec), out, ckpt, strength, psi, landmarks, mask, guide, steps, lr, tracking,
-           device, _parse_shard(shard), "AutoDrag batch", gif)
+           device, _parse_shard(shard), "AutoDrag batch", gif, force)
 
 
 def run_preset_demo(seeds: list[int], out: Path, device: str) -> dict:
-    """Every preset on `seeds` of the bundled model, reported in out/index.html."""
-    return _batch(seeds, list(PRESETS), out, None, 1.0, 0.7, "auto", True, True, 300, None, "auto",
+    """Every non-experimental preset (`DEFAULT_PRESETS`) on `seeds` of the bundled model, in out/index.html."""
+    return _batch(seeds, list(DEFAULT_PRESETS), out, None, 1.0, 0.7, "auto", True, True, DEFAULT_STEPS, None, "auto",
                   device, None,
                   "AutoDrag demo: every preset on the bundled model", gif=True)

@@ -13,19 +13,22 @@ from autodrag.drag.coords import xy_to_rowcol
 from autodrag.drag.overlay import draw_drag
 from autodrag.images import save_gif, save_png
 from autodrag.latents import save_latent
+from autodrag.pixels import rescale_points
 from autodrag.presets.edit import EditResult
 
-__all__ = ["before_after", "result_record", "write_edit"]
+__all__ = ["EDIT_FILES", "before_after", "result_record", "write_edit"]
 
 LANDMARK_COLOR = (40, 220, 90)
+# every file write_edit may write (a new run into the same folder replaces or removes each of them)
+EDIT_FILES = ("result.json", "before_after.png", "edited.png", "before.png", "latent.npz", "edit.gif",
+              "edit_overlay.gif")
 
 
 def _with_landmarks(image: np.ndarray, landmarks_xy: np.ndarray, scale: int) -> np.ndarray:
     canvas = Image.fromarray(image)
     draw = ImageDraw.Draw(canvas)
     r = max(1.0, scale * 0.6)
-    for x, y in landmarks_xy:
-        cx, cy = (x + 0.5) * scale - 0.5, (y + 0.5) * scale - 0.5
+    for cx, cy in rescale_points(np.asarray(landmarks_xy), scale):
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=LANDMARK_COLOR)
     return np.asarray(canvas)
 

@@ -18,6 +18,7 @@ import numpy as np
 from autodrag.atomic import write_atomic, write_text_atomic
 from autodrag.cli_types import SeedRange
 from autodrag.images import save_png
+from autodrag.toyfaces.train_landmarks import LandmarkTrainConfig
 
 __all__ = ["render_command", "toyfaces", "train_generator_command", "train_landmarks_command"]
 
@@ -67,22 +68,23 @@ def render_command(seeds: list[int], outdir: str, res: int, masks: bool) -> None
     click.echo(f"wrote {len(seeds)} face(s) to {out}")
 
 
+_LM = LandmarkTrainConfig()  # train-landmarks shows and uses the dataclass's defaults
+
+
 @toyfaces.command("train-landmarks")
-@click.option(
-    "--run-dir", default="runs/toyfaces_landmarks", show_default=True, help="Resumable state + dataset cache."
-)
+@click.option("--run-dir", default=_LM.run_dir, show_default=True, help="Resumable state + dataset cache.")
 @click.option(
     "--output",
-    default="checkpoints/toyfaces_landmarks.safetensors",
+    default=_LM.output,
     show_default=True,
     help="Where the finished detector goes (+ .json).",
 )
-@click.option("--steps", type=click.IntRange(1), default=3000, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
-@click.option("--lr", type=float, default=2e-3, show_default=True)
-@click.option("--train-faces", type=click.IntRange(1), default=12000, show_default=True)
-@click.option("--threads", type=click.IntRange(1), default=1, show_default=True, help="torch CPU threads.")
-@click.option("--checkpoint-every", type=click.IntRange(1), default=250, show_default=True)
+@click.option("--steps", type=click.IntRange(1), default=_LM.steps, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=_LM.batch_size, show_default=True)
+@click.option("--lr", type=float, default=_LM.lr, show_default=True)
+@click.option("--train-faces", type=click.IntRange(1), default=_LM.train_faces, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=_LM.threads, show_default=True, help="torch CPU threads.")
+@click.option("--checkpoint-every", type=click.IntRange(1), default=_LM.checkpoint_every, show_default=True)
 @click.option(
     "--extra-npz",
     type=click.Path(exists=True, dir_okay=False),
@@ -92,11 +94,11 @@ def render_command(seeds: list[int], outdir: str, res: int, masks: bool) -> None
 @click.option(
     "--extra-fraction",
     type=click.FloatRange(0.0, 1.0),
-    default=0.0,
+    default=_LM.extra_fraction,
     show_default=True,
     help="Share of each batch taken from --extra-npz.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=_LM.seed, show_default=True)
 def train_landmarks_command(
     run_dir: str,
     output: str,

@@ -20,7 +20,7 @@ from autodrag.toyfaces.geometry import FaceShapes, apply_affine, face_shapes, po
 from autodrag.toyfaces.palette import face_palette
 from autodrag.toyfaces.params import Z_DIM, FaceParams, params_from_z
 
-__all__ = ["RenderConfig", "Rendering", "render_face", "render_seed", "render_z"]
+__all__ = ["RenderConfig", "Rendering", "mean_landmarks", "render_face", "render_seed", "render_z"]
 
 
 @dataclass(frozen=True)
@@ -165,3 +165,14 @@ def render_z(z: np.ndarray, config: RenderConfig = RenderConfig()) -> list[Rende
 def render_seed(seed: int, config: RenderConfig = RenderConfig()) -> Rendering:
     """Render the face for `seed`: the z `generate --seeds` uses, z_from_seed(seed, Z_DIM)."""
     return render_z(z_from_seed(seed, Z_DIM), config)[0]
+
+
+def mean_landmarks(resolution: int, count: int = 64) -> np.ndarray:
+    """Mean landmarks float64 [68, 2] (x, y) of the renders of seeds 0..count-1 at `resolution` px.
+
+    This is the framing the bundled detector was trained on; it ships in the detector's JSON
+    (`framing`), where the toy face search and the bundled model's photo alignment read it.
+    """
+    z = np.concatenate([z_from_seed(s, Z_DIM) for s in range(count)])
+    return np.mean([apply_affine(pose_affine(p, resolution), face_shapes(p).landmarks) for p in params_from_z(z)],
+                   axis=0)

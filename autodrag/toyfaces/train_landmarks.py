@@ -29,9 +29,10 @@ from tqdm import tqdm
 from autodrag.atomic import torch_save_atomic, write_atomic
 from autodrag.landmarks.heatmap_net import HeatmapNet, HeatmapNetConfig, save_heatmap_net, soft_argmax
 from autodrag.landmarks.measures import nme
+from autodrag.pixels import rescale_points, size_ratio
 from autodrag.provenance import git_commit
 from autodrag.toyfaces.augment import AugmentConfig, augment_batch
-from autodrag.toyfaces.render import RenderConfig, render_seed
+from autodrag.toyfaces.render import RenderConfig, mean_landmarks, render_seed
 
 __all__ = [
     "TEST_SEED_BASE",
@@ -89,8 +90,7 @@ def _resize_batch(images: np.ndarray, landmarks: np.ndarray, size: int) -> tuple
     out = np.stack(
         [np.asarray(Image.fromarray(im).resize((size, size), Image.Resampling.BILINEAR)) for im in images]
     )
-    scale = np.array([size / w, size / h], dtype=np.float32)
-    return out, ((landmarks + 0.5) * scale - 0.5).astype(np.float32)
+    return out, rescale_points(landmarks, size_ratio((w, h), (size, size))).astype(np.float32)
 
 
 class NpzImageSource:
@@ -159,7 +159,7 @@ def landmark_loss(
     visible = ((target >= 0) & (target <= size - 1)).all(dim=-1).float()  # [N, 68]
     pred = soft_argmax(logits, stride)
     l1 = ((pred - target).abs().sum(-1) * visible).sum() / (2 * stride * visible.sum().clamp(min=1))
-    cells = (target + 0.5) / stride - 0.5  # target in cell coordinates
+    cells = rescale_points(target, 1 / stride)  # target in cell coordinates (stride 4: exact)
     gx = torch.arange(w, dtype=logits.dtype)
     gy = torch.arange(h, dtype=logits.dtype)
     tx = torch.exp(-0.5 * ((gx - cells[..., 0:1]) / sigma) ** 2)  # [N, 68, w]
@@ -331,6 +331,7 @@ def train_landmarks(
         "args": record_args if record_args is not None else asdict(cfg),
         "git_commit": git_commit(),
         "metrics": metrics,
+        "framing": {"size": size, "mean_landmarks": mean_landmarks(size).tolist()},
         "training": {
             "steps": step,
             "wall_seconds": round(elapsed, 1),

@@ -5,7 +5,7 @@ Modules: `app` (routes, WebSocket protocol), `sessions` (one `Controller` per ta
 `auth` (the access-token rule), `cli` (the command), `static/` (the page: plain HTML/JS, no build step).
 """
 
-__all__ = ["create_app", "WebConfig"]
+__all__ = ["WebConfig", "create_app"]
 
 
 def __getattr__(name: str):  # keep `import autodrag.web` light (Starlette loads only when used)

@@ -18,12 +18,19 @@ import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
-import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -33,14 +40,13 @@ from autodrag.presets import PRESETS, STRENGTH_RANGE
 from autodrag.web import auth
 from autodrag.web.models import ModelNameError, list_models, resolve_model
 from autodrag.web.sessions import SessionStore, WebSession
-from autodrag.web.uploads import UploadError, UploadLimits, decode_image
+from autodrag.web.uploads import UploadError, UploadLimits, UploadTooLarge, decode_image
 
-__all__ = ["WebConfig", "create_app", "ACTIONS", "PhotoHandler"]
+__all__ = ["ACTIONS", "WebConfig", "create_app"]
 
 log = logging.getLogger("autodrag.web")
 STATIC = Path(__file__).parent / "static"
 MAX_MESSAGE_CHARS = 1_000_000
-PhotoHandler = Callable[[WebSession, np.ndarray], str]  # (session, RGB photo) -> status text; runs in the pool
 
 
 @dataclass
@@ -59,7 +65,7 @@ class WebConfig:
     render_every_s: float = 0.1  # a running drag renders an image this often (frames for the page)
     workers: int = 4  # thread pool for controller calls
     allowed_hosts: tuple[str, ...] = ()  # Host header names accepted besides loopback when no token is set
-    photo_handler: PhotoHandler | None = None  # issue #15's photo session plugs in here
+    photo_inversion: Any = None  # photos.invert.InversionConfig for uploaded photos; None = its defaults
 
 
 class _BadMessage(ValueError):
@@ -235,15 +241,11 @@ class _Server:
             if kind == "latent":
                 text = await self.call(session, self._load_latent, session, data, name)
             else:
-                photo = await asyncio.get_running_loop().run_in_executor(
-                    self.pool, functools.partial(decode_image, data, name, self.config.upload))
-                if self.config.photo_handler is None:
-                    return JSONResponse({"error": f"{name}: a {photo.shape[1]}x{photo.shape[0]} photo was read, "
-                                                  "but photo editing is not available in this version"},
-                                        status_code=501)
-                text = await self.call(session, self.config.photo_handler, session, photo)
+                await asyncio.get_running_loop().run_in_executor(
+                    self.pool, functools.partial(decode_image, data, name, self.config.upload))  # safe to open?
+                text = await self.call(session, self._open_photo, session, data, name)
         except UploadError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=413 if "limit" in str(exc) else 400)
+            return JSONResponse({"error": str(exc)}, status_code=413 if isinstance(exc, UploadTooLarge) else 400)
         self._wake(session)
         return JSONResponse({"status": text})
 
@@ -259,6 +261,19 @@ class _Server:
             raise UploadError(f"{name}: {c.status}")
         return c.status
 
+    def _open_photo(self, session: WebSession, data: bytes, name: str) -> str:
+        """Keep the upload's bytes (EXIF, mode) in the session folder and invert it in the controller's
+        worker, exactly as the desktop's "Open photo" does; the page shows the progress as status."""
+        c = session.controller
+        suffix = Path(name).suffix.lower()
+        suffix = suffix if suffix in (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp") else ".img"
+        path = write_bytes_atomic(session.folder / f"photo{suffix}", data)
+        n_errors = sum(kind == "error" for kind, _ in c.log)
+        c.open_photo(path, config=self.config.photo_inversion, project_dir=session.folder / "project")
+        if sum(kind == "error" for kind, _ in c.log) > n_errors:
+            raise UploadError(f"{name}: {c.status}")
+        return f"{name}: inverting the face (progress below); then edit it and download the photo"
+
     async def download(self, request: Request) -> Response:
         if reason := self.denied(request):
             return PlainTextResponse(reason, status_code=403)
@@ -268,9 +283,10 @@ class _Server:
             return PlainTextResponse(str(exc), status_code=404)
         kind = request.path_params["kind"]
         makers = {"png": ("save_capture", ".png"), "latent": ("save_capture", ".npz"),
-                  "gif": ("save_gif", ".gif"), "mp4": ("save_mp4", ".mp4")}
+                  "gif": ("save_gif", ".gif"), "mp4": ("save_mp4", ".mp4"),
+                  "photo": ("save_photo_capture", None)}  # the pasted-back photo keeps its own format
         if kind not in makers:
-            return PlainTextResponse(f"unknown download {kind!r} (png, latent, gif or mp4)", status_code=404)
+            return PlainTextResponse(f"unknown download {kind!r} (png, latent, gif, mp4 or photo)", status_code=404)
         method, suffix = makers[kind]
 
         def make() -> tuple[Path | None, str]:
@@ -287,7 +303,7 @@ class _Server:
                     old.with_suffix(".npz" if kind == "png" else ".png").unlink(missing_ok=True)
             if path is None:
                 return None, c.status
-            path = path.with_suffix(suffix)
+            path = path.with_suffix(suffix) if suffix else path
             session.files[kind] = path
             return path, c.status
 
@@ -297,7 +313,7 @@ class _Server:
             return PlainTextResponse(status, status_code=409)
         if not path.resolve().is_relative_to(session.folder.resolve()) or not path.is_file():
             return PlainTextResponse("that file is not this session's", status_code=403)
-        return FileResponse(path, filename=f"autodrag-{kind}{suffix}")
+        return FileResponse(path, filename=f"autodrag-{kind}{suffix or path.suffix}")
 
     # ------------------------------------------------------------------ WebSocket
     def _wake(self, session: WebSession) -> None:
@@ -316,7 +332,7 @@ class _Server:
                 session = await asyncio.get_running_loop().run_in_executor(self.pool, self.store.create)
                 if self.config.ckpt is not None:
                     await self.call(session, session.controller.load_network, self.config.ckpt)
-        except RuntimeError as exc:
+        except Exception as exc:  # too many sessions, or the command line's checkpoint failed
             await ws.send_json({"type": "error", "message": str(exc)})
             await ws.close(code=4429)
             return
@@ -392,12 +408,12 @@ async def _read_body(request: Request, limit: int, name: str) -> bytes:
     """The request body, refused as soon as it passes `limit` bytes."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
-        raise UploadError(f"{name}: {int(length) / 2**20:.1f} MB is over the {limit / 2**20:.0f} MB limit")
+        raise UploadTooLarge(f"{name}: {int(length) / 2**20:.1f} MB is over the {limit / 2**20:.0f} MB limit")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise UploadError(f"{name}: the upload is over the {limit / 2**20:.0f} MB limit")
+            raise UploadTooLarge(f"{name}: the upload is over the {limit / 2**20:.0f} MB limit")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 
-__all__ = ["COOKIE", "LOCAL_HOSTS", "is_local", "new_token", "token_ok", "host_ok"]
+__all__ = ["COOKIE", "LOCAL_HOSTS", "host_ok", "is_local", "new_token", "token_ok"]
 
 COOKIE = "autodrag_token"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -19,7 +19,7 @@ from PIL import Image
 
 from autodrag.gui.controller import Controller
 
-__all__ = ["WebSession", "SessionStore", "encode_image"]
+__all__ = ["SessionStore", "WebSession", "encode_image"]
 
 
 def encode_image(array: np.ndarray, fmt: str = "PNG") -> str:
@@ -109,7 +109,7 @@ class WebSession:
             c.wait_idle(30)
             c.session = c.G = c.image = c.mask = None
             c.last_frames = []
-            c._detector = None  # noqa: SLF001 -- drop the detector's weights too
+            c._detector = None
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -135,7 +135,7 @@ class SessionStore:
                 raise RuntimeError(f"the server has {self.max_sessions} open sessions: close a tab or try later")
             sid = secrets.token_urlsafe(16)
             folder = self.root / sid
-            folder.mkdir()
+            folder.mkdir(parents=True)
             controller = Controller(device=self.device, capture_dir=folder)
             controller.render_every_s = self.render_every_s
             session = self.sessions[sid] = WebSession(sid, controller, folder)

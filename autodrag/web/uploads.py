@@ -14,11 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["UploadError", "UploadLimits", "decode_image"]
+__all__ = ["UploadError", "UploadLimits", "UploadTooLarge", "decode_image"]
 
 
 class UploadError(ValueError):
     """An upload was refused; the message is one line meant for the page."""
+
+
+class UploadTooLarge(UploadError):
+    """The upload's byte count is over the limit (HTTP 413)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ def decode_image(data: bytes, name: str = "upload", limits: UploadLimits = Uploa
         UploadError: too large a file, not an image, an unsupported format, too many pixels, or a corrupt file.
     """
     if len(data) > limits.max_bytes:
-        raise UploadError(f"{name}: {len(data) / 2**20:.1f} MB is over the {limits.max_bytes / 2**20:.0f} MB limit")
+        raise UploadTooLarge(f"{name}: {len(data) / 2**20:.1f} MB is over the {limits.max_bytes / 2**20:.0f} MB limit")
     if not data:
         raise UploadError(f"{name}: the file is empty")
     try:

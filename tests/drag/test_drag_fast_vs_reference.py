@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from autodrag.drag import DragConfig, DragSession
+from autodrag.drag.config import PAPER_TRACKING
 from tests.drag.drag_reference import mask_loss_full, motion_loss_full, track_full, upsample_to_image
 
 
@@ -51,7 +52,7 @@ def _compare(G, ws, handles, targets, movable, config, steps, rtol):
 def test_stylegan2_same_points_and_losses(G128, ws128, feature_index, rtol):
     movable = torch.zeros(128, 128)
     movable[30:100, 30:100] = 1
-    config = DragConfig(feature_index=feature_index, r1=12, r2=24, mask_weight=80, lr=5e-3)
+    config = DragConfig(feature_index=feature_index, r1=12, r2=24, mask_weight=80, lr=5e-3, **PAPER_TRACKING)
     handles, targets = [[60.0, 50.0], [80.0, 90.0]], [[67.0, 62.0], [70.0, 84.0]]
     _compare(G128, ws128, handles, targets, movable, config, steps=4, rtol=rtol)
 
@@ -59,5 +60,5 @@ def test_stylegan2_same_points_and_losses(G128, ws128, feature_index, rtol):
 def test_stylegan3_margin_window_same_points_and_losses(G3, ws3):
     """StyleGAN3's feature map extends beyond the image: the window mapping must line up exactly."""
     assert G3.synthesis.feature_window(G3.synthesis.drag_feature_index)[0] > 0
-    config = DragConfig(r1=24, r2=48, lr=5e-3, tracking="l2")
+    config = DragConfig(r1=24, r2=48, lr=5e-3, tracking="l2", **PAPER_TRACKING)
     _compare(G3, ws3, [[30.0, 20.0]], [[36.0, 30.0]], None, config, steps=2, rtol=1e-4)

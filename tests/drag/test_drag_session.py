@@ -223,7 +223,8 @@ def test_scaled_parameters():
     scales = DragConfig().scaled(1024, 6)
     assert (scales.r1, scales.r2, scales.mask_weight, scales.stop_distance) == (6, 24, 40, 4)
     scales = DragConfig().scaled(64, 1)
-    assert scales.r2 == 2 and scales.stop_distance == 0.75  # 1.5 rounds to 2; the floor of the pixel grid
+    assert scales.r2 == 2 and scales.stop_distance == 0.5  # 1.5 rounds to 2; the floor of sub-pixel tracking
+    assert DragConfig(subpixel=False, min_stop_distance=0.75).scaled(64, 1).stop_distance == 0.75
     assert DragConfig().scaled(16, 1).r2 == 1  # never less than a 1-pixel search
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autodrag.drag import FeatureWindow, square_offsets, track_points
+from autodrag.drag import FeatureWindow, sample_features, square_offsets, track_points
+from autodrag.drag.tracking import patch_offsets, subpixel_offsets, track_handles
 from tests.drag.drag_reference import track_full, upsample_to_image
 
 
@@ -59,3 +60,71 @@ def test_matches_full_resolution_search(metric):
     refs = torch.randn(4, 6)
     fast, _ = track_points(features, points, refs, window, radius=5, metric=metric)
     torch.testing.assert_close(fast, track_full(up, points, refs, 5, metric))
+
+
+def test_subpixel_refinement_finds_the_minimum_of_a_parabola():
+    radius = 3
+    offsets = square_offsets(radius)
+    true = torch.tensor([[0.3, -0.2], [-0.45, 0.1]])
+    cost = ((offsets[None] - true[:, None]) ** 2).sum(-1)  # [2, K] an exact paraboloid per axis
+    best = cost.argmin(dim=1)
+    found = offsets[best] + subpixel_offsets(cost, best, radius)
+    torch.testing.assert_close(found, true)
+    # at the edge of the grid, or next to an inf (outside the image), no refinement on that axis
+    edge = ((offsets - torch.tensor([3.0, 0.2])) ** 2).sum(-1)[None]
+    assert subpixel_offsets(edge, edge.argmin(dim=1), radius)[0, 0] == 0
+
+
+def _smooth_map(size: int = 48) -> torch.Tensor:
+    rows, cols = torch.meshgrid(torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32),
+                                indexing="ij")
+    return torch.stack([torch.sin(rows / 5), torch.cos(rows / 6), torch.sin(cols / 5), torch.cos(cols / 7),
+                        torch.sin((rows + cols) / 9)])[None]
+
+
+@pytest.mark.parametrize("metric", ["l1", "l2"])
+def test_subpixel_tracking_is_closer_than_pixel_centres(metric):
+    """A feature read between pixels is found there, far closer than the nearest pixel centre."""
+    features, window = _smooth_map(), FeatureWindow(48, 0.0, 48.0)
+    truth = torch.tensor([[20.3, 20.6], [25.7, 18.2], [15.5, 30.4], [22.2, 22.8]])
+    refs = sample_features(features, truth, window)
+    start = truth.round() + torch.tensor([2.0, -1.0])
+    patch = patch_offsets(0, window)
+    coarse = track_handles(features, start, refs, None, window, 4, patch, metric, subpixel=False).points
+    fine = track_handles(features, start, refs, None, window, 4, patch, metric, subpixel=True).points
+    coarse_error, fine_error = (coarse - truth).norm(dim=1), (fine - truth).norm(dim=1)
+    assert fine_error.mean() < 0.5 * coarse_error.mean() and fine_error.max() < 0.3
+    # with one vector and no sub-pixel step it is DragGAN's rule
+    torch.testing.assert_close(coarse, track_points(features, start, refs, window, 4, metric)[0])
+
+
+def test_disagreeing_initial_and_recent_matches_are_unreliable():
+    features, window = _smooth_map(), FeatureWindow(48, 0.0, 48.0)
+    patch = patch_offsets(0, window)
+    here, there = torch.tensor([[20.0, 20.0]]), torch.tensor([[23.0, 20.0]])
+    initial, recent = sample_features(features, here, window), sample_features(features, there, window)
+    split = track_handles(features, here, initial, recent, window, 4, patch)
+    agree = track_handles(features, here, initial, initial, window, 4, patch)
+    assert not bool(split.reliable[0]) and bool(agree.reliable[0])
+    assert (agree.points - here).abs().max() < 0.1  # the parabola on a cone-shaped cost: a small bias
+
+
+def test_a_drag_does_not_stop_on_unreliable_tracking(G64, ws64, monkeypatch):
+    """A handle within the stop distance whose two matches disagree has not arrived."""
+    from autodrag.drag import DragConfig, DragSession
+    from autodrag.drag import session as session_module
+    from autodrag.drag.tracking import Tracked
+
+    def unreliable(features, points, *args, **kwargs):
+        n = points.shape[0]
+        return Tracked(torch.tensor([[30.0, 30.2]]), torch.zeros(n), torch.zeros(n, dtype=torch.bool),
+                       torch.zeros(n, features.shape[1]))
+
+    monkeypatch.setattr(session_module, "track_handles", unreliable)
+    session = DragSession(G64, ws64, DragConfig(max_steps=3))
+    session.start_drag([[30.0, 26.0]], [[30.0, 30.0]])
+    assert not session.step().done  # 0.2 px away, but unreliable: keeps going
+    session.config = DragConfig(max_steps=3, reliable_stop=False)
+    session.stop(), list(session.run())
+    session.start_drag([[30.0, 26.0]], [[30.0, 30.0]])
+    assert session.step().reason == "converged"

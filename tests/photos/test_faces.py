@@ -8,7 +8,7 @@ import pytest
 from autodrag.landmarks.detection import FaceDetection
 from autodrag.photos.align import align_face, face_anchor_points, template_points
 from autodrag.photos.faces import FaceError, find_faces, select_face
-from autodrag.photos.toyphotos import textured_background
+from autodrag.toyfaces.photos import textured_background
 
 pytest.importorskip("dlib", reason="the dlib backend needs dlib-bin (pip install dlib-bin face-recognition-models)")
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image provides the astronaut photo")

@@ -10,7 +10,7 @@ from autodrag.photos.align import align_face
 from autodrag.photos.faces import find_faces
 from autodrag.photos.io import compose_output, default_output_suffix, from_upright, load_photo, save_photo
 from autodrag.photos.paste import paste_back
-from autodrag.photos.toyphotos import render_toy_photo
+from autodrag.toyfaces.photos import render_toy_photo
 
 
 @pytest.fixture(scope="module")

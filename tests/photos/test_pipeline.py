@@ -17,7 +17,7 @@ from autodrag.photos.faces import find_faces
 from autodrag.photos.invert import InversionConfig
 from autodrag.photos.io import load_photo
 from autodrag.photos.paste import hull_region
-from autodrag.photos.toyphotos import render_toy_photo
+from autodrag.toyfaces.photos import render_toy_photo
 
 TINY = InversionConfig(w_steps=2, w_plus_steps=2, tune_steps=2, w_avg_samples=64, patience=0)
 TOY = InversionConfig(w_steps=40, w_plus_steps=30, tune_steps=60, w_avg_samples=500)  # ~10 s, ~25 dB
@@ -56,7 +56,7 @@ def test_paste_changes_only_where_the_edit_changed(tmp_path):
         assert out.mask.mean() < 0.2  # and only around it
 
 
-@pytest.mark.parametrize("mode", ["L", "RGBA", "I;16", "CMYK", "exif6"])
+@pytest.mark.parametrize("mode", ["L", "RGBA", "I;16", "CMYK", "exif6", "huge"])
 def test_photo_modes_keep_size_mode_orientation_and_untouched_pixels(tmp_path, mode):
     G = random_generator(img_resolution=32, seed=1).eval()
     rgb = render_toy_photo(6).rgb
@@ -68,8 +68,10 @@ def test_photo_modes_keep_size_mode_orientation_and_untouched_pixels(tmp_path, m
         exif = Image.Exif()
         exif[0x0112] = 6
         kwargs["exif"] = exif.tobytes()
+    elif mode == "huge":  # detected on a downscaled copy, pasted at full size
+        img = img.resize((img.width * 5, img.height * 5), Image.Resampling.BILINEAR)
     elif mode == "I;16":
-        img = Image.fromarray((np.asarray(img.convert("L")).astype(np.uint16) * 257))
+        img = Image.fromarray(np.asarray(img.convert("L")).astype(np.uint16) * 257)
     else:
         img = img.convert(mode)
     img.save(path, **kwargs)
@@ -109,7 +111,7 @@ def test_close_eyes_on_a_toy_photo_closes_them_in_the_output_photo(tmp_path):
     assert pe.project.metrics["psnr_tune"] > pe.project.metrics["psnr_w_plus"]
     j = pe.judged
     assert j["error"] is None and j["success"] == {"close_eyes": True}, j
-    ear = lambda m: (m["ear_left"] + m["ear_right"]) / 2  # noqa: E731
+    ear = lambda m: (m["ear_left"] + m["ear_right"]) / 2
     assert ear(j["measures_after"]) < 0.5 * ear(j["measures_before"])  # re-detected in the OUTPUT photo
     changed = (pe.output_rgb != tp.rgb).any(axis=2)
     assert changed.any() and not (changed & ~pe.paste_mask).any()

@@ -13,7 +13,7 @@ from autodrag.networks.default import random_generator
 from autodrag.photos import pipeline, project
 from autodrag.photos.invert import InversionConfig
 from autodrag.photos.project import ProjectError, open_project
-from autodrag.photos.toyphotos import render_toy_photo
+from autodrag.toyfaces.photos import render_toy_photo
 
 TINY = InversionConfig(w_steps=3, w_plus_steps=3, tune_steps=3, w_avg_samples=64, patience=0)
 
@@ -61,6 +61,8 @@ def test_second_invert_reuses_the_project_without_inverting(photo, G, tmp_path, 
         b = second.G_tuned.synthesis(ws, noise_mode="const")
     assert torch.equal(a, b)
     crop, transform, ws_pivot, G_tuned = open_project(out, G)
+    np.testing.assert_array_equal(crop, first.crop)
+    assert G_tuned is not G and G_tuned.training is False
     np.testing.assert_array_equal(ws_pivot, first.ws_pivot)
     np.testing.assert_allclose(transform.crop_to_photo, first.transform.crop_to_photo)
 

@@ -37,12 +37,13 @@ def test_run_items_resumes_and_records_failures(tmp_path):
 
     items = plan_items([0, 1, 2], ["close_eyes"])
     counts = run_items(tmp_path, items, edit_one)
-    assert counts == {"done": 2, "skipped": 0, "failed": 1}
+    assert counts == {"done": 2, "skipped": 0, "failed": 1, "busy": 0, "conflict": 0}
     failed = json.loads((tmp_path / "items" / "seed0001_close_eyes" / "failed.json").read_text())
     assert "no face found" in failed["error"]
     calls.clear()
     counts = run_items(tmp_path, items, edit_one)  # re-run: finished items skipped, the failure retried
-    assert calls == ["seed0001_close_eyes"] and counts == {"done": 0, "skipped": 2, "failed": 1}
+    assert calls == ["seed0001_close_eyes"] and counts == {"done": 0, "skipped": 2, "failed": 1, "busy": 0,
+                                                         "conflict": 0}
     stats = build_report(tmp_path)
     assert stats["close_eyes"]["ok"] == 2 and stats["close_eyes"]["failed"] == 1
     csv = (tmp_path / "summary.csv").read_text().splitlines()

@@ -17,7 +17,6 @@ def draw(ctrl: Controller, fields: TextFields) -> None:
     imgui.same_line()
     if ui.button("Save GIF", enabled=len(ctrl.last_frames) > 1 and not ctrl.busy):
         ctrl.save_gif()
-    if getattr(ctrl, "_photo", None) is not None:
-        if ui.button("Save photo (pasted back)", enabled=not ctrl.busy):
-            ctrl.save_photo_capture()
+    if getattr(ctrl, "_photo", None) is not None and ui.button("Save photo (pasted back)", enabled=not ctrl.busy):
+        ctrl.save_photo_capture()
     imgui.text(f"into {ctrl.capture_dir}")

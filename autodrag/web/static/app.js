@@ -173,7 +173,7 @@
     document.body.appendChild(a); a.click(); a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 10000);
   }
-  for (const kind of ["png", "latent", "gif", "mp4"]) on(`dl-${kind}`, "click", () => download(kind));
+  for (const kind of ["png", "latent", "gif", "mp4", "photo"]) on(`dl-${kind}`, "click", () => download(kind));
 
   async function upload(kind, input) {
     const file = input.files[0];

@@ -8,7 +8,7 @@ import pytest
 from autodrag.landmarks.detection import inter_ocular
 from autodrag.photos.align import align_face, face_anchor_points, template_points
 from autodrag.photos.faces import FaceError, find_faces
-from autodrag.photos.toyphotos import TOY_EYE_TO_MOUTH_RATIO, render_toy_photo, textured_background
+from autodrag.toyfaces.photos import TOY_EYE_TO_MOUTH_RATIO, render_toy_photo, textured_background
 from autodrag.toyfaces.render import RenderConfig, render_seed
 
 

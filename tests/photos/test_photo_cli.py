@@ -1,0 +1,98 @@
+"""`autodrag invert`, `edit --photo`, `batch --photos`: outputs, reuse, and bad input as one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from autodrag.cli import main
+from autodrag.images import save_png
+from autodrag.toyfaces.photos import render_toy_photo, textured_background
+
+FAST = ["--steps-w", "3", "--steps-wplus", "2", "--steps-tune", "2"]
+
+
+def _run(args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _bad_photos(folder):
+    """name -> (path, words the message must hold)."""
+    tp = render_toy_photo(2)
+    bad = {}
+    p = folder / "notes.jpg"
+    p.write_text("not an image at all\n")
+    bad["not an image"] = (p, "not an image")
+    p = folder / "truncated.jpg"
+    Image.fromarray(tp.rgb).save(p, quality=90)
+    p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+    bad["truncated"] = (p, "truncated")
+    p = folder / "empty_scene.png"
+    save_png(p, textured_background(np.random.default_rng(0), 300, 280))
+    bad["no face"] = (p, "no face")
+    p = folder / "cut.png"
+    lm = tp.landmarks
+    cut_x = int(lm[:, 0].min() + 0.5 * (lm[:, 0].max() - lm[:, 0].min()))
+    save_png(p, np.ascontiguousarray(tp.rgb[:, :cut_x]))
+    bad["cut by the border"] = (p, "face")  # 'cut by the photo border' (or no face found in half a face)
+    p = folder / "small.png"
+    Image.fromarray(tp.rgb).resize((tp.rgb.shape[1] // 4, tp.rgb.shape[0] // 4), Image.Resampling.BOX).save(p)
+    bad["face too small"] = (p, "face too small")
+    bad["missing"] = (folder / "nope.png", "no such file")
+    return bad
+
+
+@pytest.mark.parametrize("command", ["invert", "edit"])
+def test_bad_photos_are_one_line_errors_and_write_nothing(tmp_path, command):
+    for what, (path, words) in _bad_photos(tmp_path).items():
+        out = tmp_path / f"out_{command}_{path.stem}"
+        args = ["invert", path, "--out", out] if command == "invert" else ["edit", "--photo", path, "--preset",
+                                                                           "close_eyes", "--out", out]
+        result = _run(args + ["--backend", "toy"] + FAST)
+        assert result.exit_code != 0, what
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), (what, result.output)
+        assert str(path) in lines[0] and words in lines[0].lower(), (what, lines[0])
+        assert not out.exists(), what  # nothing half-written
+
+
+def test_invert_then_edit_reuses_the_project_and_writes_the_photo(tmp_path):
+    photo = tmp_path / "toy.png"
+    save_png(photo, render_toy_photo(7).rgb)
+    proj = tmp_path / "proj"
+    result = _run(["invert", photo, "--out", proj] + FAST)
+    assert result.exit_code == 0, result.output
+    assert "inverted" in result.output and json.loads((proj / "project.json").read_text())["complete"]
+    out = tmp_path / "out"
+    result = _run(["edit", "--photo", photo, "--project", proj, "--preset", "close_eyes", "--steps", "3",
+                   "--out", out] + FAST)
+    assert result.exit_code == 0, result.output
+    assert "reused the finished inversion" in result.output
+    record = json.loads((out / "result.json").read_text())
+    assert record["project_reused"] and record["changed_outside_mask"] == 0
+    pasted = Image.open(out / "pasted.png")
+    assert pasted.size == Image.open(photo).size and pasted.mode == "RGB"
+    for name in ("aligned.png", "reconstruction.png", "edited.png", "paste_mask.png", "latent.npz"):
+        assert (out / name).is_file(), name
+
+
+def test_photo_batch_shares_one_inversion_per_photo_and_resumes(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    save_png(photos / "a.png", render_toy_photo(8).rgb)
+    (photos / "b.jpg").write_text("broken")  # a bad photo fails its items, the rest go on
+    out = tmp_path / "batch"
+    args = ["batch", "--photos", photos, "--presets", "close_eyes,open_mouth", "--steps", "2", "--out", out] + FAST
+    result = _run(args)
+    assert result.exit_code == 0, result.output
+    assert "2 edited, 0 already done, 2 failed" in result.output
+    assert len(list((out / "projects").iterdir())) == 1  # one inversion shared by the photo's two presets
+    assert (out / "index.html").is_file() and "reconstruction.png" in (out / "index.html").read_text()
+    failed = json.loads((out / "items" / "0001_b_close_eyes" / "failed.json").read_text())
+    assert "b.jpg" in failed["error"]
+    result = _run(args)
+    assert "0 edited, 2 already done, 2 failed" in result.output
