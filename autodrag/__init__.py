@@ -8,7 +8,10 @@ from importlib.metadata import PackageNotFoundError, version
 # override. No effect when torch was imported first.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from autodrag.networks.loading import GeneratorLoadError, load_generator
+from autodrag.errors import quiet_interrupts
+
+with quiet_interrupts():  # Ctrl-C during the torch import: one line, exit 130
+    from autodrag.networks.loading import GeneratorLoadError, load_generator
 
 __all__ = ["GeneratorLoadError", "__version__", "load_generator"]
 

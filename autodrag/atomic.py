@@ -47,6 +47,10 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
     try:
         write(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is None:  # e.g. PIL and torch report a full disk without the file: name it
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+        raise
     finally:
         tmp.unlink(missing_ok=True)
     return path
@@ -173,6 +177,11 @@ def staged_outputs(target: str | os.PathLike, owned: Iterable[str] = (), marker:
             replace_dir(stage, target)
         else:
             commit_files(stage, target, owned, marker)
+    except OSError as exc:  # name the output folder (or its file), not the staging folder
+        where = str(exc.filename or target).replace(str(stage), str(target))
+        if where != exc.filename:
+            raise OSError(exc.errno, exc.strerror or str(exc), where) from exc
+        raise
     finally:
         if stage.exists():
             _remove(stage)

@@ -14,7 +14,7 @@ import traceback
 
 import click
 
-from autodrag.errors import EXIT_RUN, EXIT_USAGE, debug_enabled, describe
+from autodrag.errors import EXIT_RUN, EXIT_USAGE, debug_enabled, describe, quiet_interrupts
 
 __all__ = ["AutodragGroup", "main"]
 
@@ -103,7 +103,8 @@ def _register_subcommands() -> None:
         main.add_command(command)
 
 
-_register_subcommands()
+with quiet_interrupts():  # the subsystems import torch and more: seconds in which Ctrl-C must stay quiet
+    _register_subcommands()
 
 if __name__ == "__main__":  # `python -m autodrag.cli` (e.g. under torchrun)
     main()

@@ -7,12 +7,17 @@ is shown with `autodrag --debug ...` or AUTODRAG_DEBUG=1.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["EXIT_RUN", "EXIT_USAGE", "NonFiniteError", "OutputPathError", "check_finite", "check_output_dir",
-           "debug_enabled", "describe"]
+           "debug_enabled", "describe", "quiet_interrupts"]
 
 EXIT_USAGE = 2
 EXIT_RUN = 1
@@ -49,7 +54,7 @@ def describe(exc: BaseException) -> tuple[str, int] | None:
         what = exc.strerror or str(exc)
         if exc.errno == errno.ENOSPC:
             what = "no space left on the device"
-        return _one_line(f"{where}: {what}" if where else f"{what}"), EXIT_RUN
+        return _one_line(f"{where}: {what}" if where else what), EXIT_RUN
     if _ours(exc) and isinstance(exc, Exception):
         return _one_line(str(exc)), EXIT_RUN
     return None
@@ -92,3 +97,25 @@ def check_finite(values, what: str) -> None:
         pass
     if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
         raise NonFiniteError(f"{what} contains NaN or inf")
+
+
+def _interrupted(signum, frame) -> None:
+    sys.stderr.write("Error: interrupted\n")
+    raise SystemExit(130)
+
+
+@contextlib.contextmanager
+def quiet_interrupts() -> Iterator[None]:
+    """Ctrl-C while the heavy imports run (torch: seconds) exits 130 with one line, not an import traceback.
+
+    Only in the main thread and only over Python's default handler; the previous handler comes back after.
+    """
+    active = (threading.current_thread() is threading.main_thread()
+              and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    if active:
+        signal.signal(signal.SIGINT, _interrupted)
+    try:
+        yield
+    finally:
+        if active:
+            signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -11,7 +11,8 @@ interleaved per pair and point count so that load from other jobs hits them alik
   L2 tracking in a square of half-size round(12 / 512 * R), motion disc radius 3 / 512 * R, Adam
   lr 1e-3 on W+ rows 0-5, stop when every tracked handle is within max(2 / 512 * R, 2) px.
 - **AutoDrag defaults**: `DragSession` with `DragConfig()`.
-- **AutoDrag, DragGAN settings**: `DragSession` with DragGAN's values (`draggan_config`).
+- **AutoDrag, DragGAN settings**: `DragSession` with DragGAN's values (`draggan_config`: its lr, radii, L2
+  integer-argmin tracking on the start feature, 2 px stop, no patience).
 
 Each drag runs to its stop rule or `--steps`. The judge: the same detector re-detects the landmarks
 on the final image (it is never used for tracking in any row). MD = mean distance from the re-detected
@@ -63,7 +64,7 @@ def draggan_config(resolution: int, max_steps: int) -> DragConfig:
     """`DragConfig` with DragGAN's values: lr 1e-3, r1 3 / r2 12 at 512 px, L2 integer tracking, 2 px stop."""
     values = dict(max_steps=max_steps, lr=DRAGGAN_LR, r1=3.0, r2=12.0, tracking="l2",
                   stop_distance=max(2.0, 2.0 * resolution / 512) * 512 / resolution, min_stop_distance=0.0,
-                  subpixel=False, reliable_stop=False, adaptive_lr=False)
+                  subpixel=False, reliable_stop=False, recent_weight=0.0, track_patch=0, patience=0)
     known = {f.name for f in fields(DragConfig)}
     return DragConfig(**{k: v for k, v in values.items() if k in known})
 

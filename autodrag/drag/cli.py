@@ -19,13 +19,14 @@ from autodrag.drag.errors import DragInputError
 from autodrag.drag.overlay import draw_drag
 from autodrag.drag.session import DragSession, StepResult
 from autodrag.errors import NonFiniteError, check_output_dir
-from autodrag.images import save_gif, save_png, to_uint8
+from autodrag.images import save_gif, save_mp4, save_png, to_uint8
 from autodrag.latents import LatentFileError, load_latent, save_latent
 from autodrag.networks.cli import open_generator
 
 __all__ = ["DRAG_FILES", "DRAG_PAIR", "DragPair", "drag", "read_mask_png"]
 
-DRAG_FILES = ("before.png", "after.png", "drag.gif", "drag_overlay.gif", "latent.npz", "log.json")
+DRAG_FILES = ("before.png", "after.png", "drag.gif", "drag_overlay.gif", "drag.mp4", "latent.npz",
+              "log.json")
 
 
 class DragPair(click.ParamType):
@@ -165,7 +166,7 @@ def drag(ckpt: Path | None, seed: int, latent_path: Path | None, truncation_psi:
     with staged_outputs(outdir, DRAG_FILES, marker="log.json") as stage:  # this run complete, or the last one
         _write_outputs(stage, overlay_frames, frames, session, summary, seed, latent_path, truncation_psi, targets,
                        ckpt, G, config, handles0, mask_path, records)
-    click.echo(f"{summary.message}; wrote {outdir}/{{before,after}}.png, drag.gif, drag_overlay.gif, "
+    click.echo(f"{summary.message}; wrote {outdir}/{{before,after}}.png, drag.gif, drag_overlay.gif, drag.mp4, "
                "latent.npz, log.json")
     if summary.reason == "nan":
         raise click.ClickException(f"{summary.message} ({source})")
@@ -183,6 +184,7 @@ def _write_outputs(outdir: Path, overlay_frames, frames, session, summary, seed,
     save_png(outdir / "after.png", overlay_frames[-1])
     save_gif(outdir / "drag.gif", frames)
     save_gif(outdir / "drag_overlay.gif", overlay_frames)
+    save_mp4(outdir / "drag.mp4", overlay_frames)
     save_latent(outdir / "latent.npz", ws=session.latent.cpu().numpy(),
                 seed=seed if latent_path is None else -1, psi=truncation_psi, handles=summary.points,
                 targets=targets)

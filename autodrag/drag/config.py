@@ -25,6 +25,7 @@ class DragScales:
     r2: int  # Tracking search half-size: a (2 r2 + 1)^2 square of pixel centres around each handle.
     mask_weight: float  # lambda, the weight of the fixed-region term.
     stop_distance: float  # A handle within this distance of its target counts as arrived.
+    patience: int = 0  # Steps without progress before a drag ends as stalled (0 = never).
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,10 @@ class DragConfig:
     # match costs around the winner); False = pixel centres only (paper).
     reliable_stop: bool = True  # Do not count a handle as arrived while its start- and recent-feature
     # matches disagree by more than a pixel (False: the paper's stop on the tracked distance alone).
-    patience: int = 0  # Stop ('stalled') when the mean handle distance has not improved for this many
-    # steps, and keep the latent with the best mean distance; 0 = off (the paper runs to arrival).
+    patience: int | None = None  # Stop ('stalled') when the mean handle distance has not improved for this
+    # many steps, and keep the latent with the best mean distance; 0 = off (the paper runs to arrival); None =
+    # 30 for <= 5 handles, 90 for more. On the bundled model 30 ended 5-point drags after ~100 steps instead of
+    # 300 at the same MD; 68-point drags need 90 (30 stopped them at MD 2.5 px; docs/BENCHMARKS.md).
     latent_reg: float = 0.0  # Weight of mean((w - w_start)^2) over the optimised rows; 0 = off.
     feature_index: int | None = None  # Synthesis feature map; None = G.synthesis.drag_feature_index.
     noise_mode: str = "const"  # Synthesis noise while dragging and rendering: 'const', 'none', 'random'.
@@ -87,7 +90,7 @@ class DragConfig:
             (self.track_patch >= 0, f"track_patch must be >= 0, got {self.track_patch}"),
             (math.isfinite(self.recent_weight) and 0 <= self.recent_weight <= 1,
              f"recent_weight must be in [0, 1], got {self.recent_weight}"),
-            (self.patience >= 0, f"patience must be >= 0, got {self.patience}"),
+            (self.patience is None or self.patience >= 0, f"patience must be >= 0 or None, got {self.patience}"),
             (math.isfinite(self.latent_reg) and self.latent_reg >= 0,
              f"latent_reg must be >= 0, got {self.latent_reg}"),
             (self.noise_mode in NOISE_MODES,
@@ -108,4 +111,5 @@ class DragConfig:
             r2=max(1, round(self.r2 * scale)),
             mask_weight=self.mask_weight * scale,
             stop_distance=max(stop * scale, self.min_stop_distance),
+            patience=self.patience if self.patience is not None else (30 if num_handles <= 5 else 90),
         )

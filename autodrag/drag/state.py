@@ -70,7 +70,7 @@ class DragState:
 
     def stalled(self) -> bool:
         """Patience: remember the best latent; True (after restoring it) when it is `patience` steps old."""
-        patience = self.config.patience
+        patience = self.scales.patience
         if patience <= 0:
             return False
         mean = float(self.distances().mean())

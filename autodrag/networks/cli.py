@@ -16,7 +16,7 @@ from autodrag.images import save_png, to_uint8
 from autodrag.latents import save_latent, z_from_seed
 from autodrag.networks.loading import GeneratorLoadError, load_generator, save_generator
 
-__all__ = ["generate", "info", "convert", "open_generator"]
+__all__ = ["convert", "generate", "info", "open_generator"]
 
 
 def open_generator(ckpt: Path | None, device: torch.device) -> torch.nn.Module:

@@ -66,11 +66,17 @@ class InversionConfig:
     locality_alpha: float = 30.0  # distance in W from the pivot toward a random w where locality is checked
     locality_every: int = 10  # apply the locality term every this many tuning steps
     seed: int = 303  # RNG seed for noise init, w noise and w_std samples (NVIDIA's projector default)
+    background_weight: float = 1.0  # loss weight outside `invert(region=...)` (inside: 1); 1 = uniform
+    w_start_candidates: int = 0  # stage 1 starts from the best by loss of w_avg and this many mapped samples
+    w_start_psi: float = 0.5  # truncation of those samples toward w_avg
 
     def __post_init__(self) -> None:
-        for name in ("w_steps", "w_plus_steps", "tune_steps", "patience", "w_avg_samples", "locality_every"):
+        for name in ("w_steps", "w_plus_steps", "tune_steps", "patience", "w_avg_samples", "locality_every",
+                     "w_start_candidates"):
             if int(getattr(self, name)) < (1 if name in ("w_avg_samples", "locality_every") else 0):
                 raise InversionError(f"InversionConfig.{name} must be a positive integer, got {getattr(self, name)}")
+        if not 0.0 <= float(self.background_weight) <= 1.0:
+            raise InversionError(f"InversionConfig.background_weight must be in [0, 1], got {self.background_weight}")
 
 
 @dataclass
@@ -82,7 +88,8 @@ class Inversion:
     G_tuned: the generator to render ws_pivot with (a copy: tuned weights, and the optimised noise
         buffers), or None when nothing in the generator changed (use the original G).
     reconstruction: uint8 [R, R, 3], G_tuned (or G) at ws_pivot.
-    metrics: psnr_<stage>, ssim_<stage>, steps_<stage>, seconds_<stage> per stage done, plus loss name.
+    metrics: psnr_<stage>, ssim_<stage>, steps_<stage>, seconds_<stage> per stage done, plus loss name; with a
+        region also psnr_face_<stage> (PSNR over the pixels where the region is > 0.5).
     stages_done: the stages that ran, in order (a stopped stage is included: it keeps what it had).
     stopped: the stage `should_stop` interrupted, or None.
     """
@@ -180,6 +187,54 @@ def _w_stats(G: torch.nn.Module, samples: int, seed: int, device: torch.device) 
     return w_avg.clone(), w_std
 
 
+class _Weighted:
+    """The reconstruction loss (and L2) with per-pixel weights in [0, 1]: where the weight is below 1 the
+    target is blended toward the (detached) image, so those pixels pull with that much less force."""
+
+    def __init__(self, loss_fn: ReconstructionLoss, target: torch.Tensor, weight: torch.Tensor | None) -> None:
+        self.loss_fn, self.target, self.weight = loss_fn, target, weight
+
+    def effective_target(self, image: torch.Tensor) -> torch.Tensor:
+        if self.weight is None:
+            return self.target
+        return self.weight * self.target + (1 - self.weight) * image.detach()
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn(image, self.effective_target(image))
+
+    def l2(self, image: torch.Tensor) -> torch.Tensor:
+        if self.weight is None:
+            return (image - self.target).square().mean()
+        return (self.weight * (image - self.target).square()).sum() / (self.weight.sum() * image.shape[1])
+
+
+def _check_region(region: np.ndarray | None, size: int) -> np.ndarray | None:
+    if region is None:
+        return None
+    region = np.asarray(region, dtype=np.float32)
+    if region.shape != (size, size) or not np.isfinite(region).all():
+        raise InversionError(f"region must be a finite float array ({size}, {size}), got {region.shape}")
+    return np.clip(region, 0.0, 1.0)
+
+
+def _best_start(G: torch.nn.Module, w_avg: torch.Tensor, weighted: _Weighted, config: InversionConfig,
+                num_ws: int) -> torch.Tensor:
+    """[1, w_dim]: w_avg or the lowest-loss of `w_start_candidates` truncated mapped samples."""
+    if config.w_start_candidates <= 0:
+        return w_avg[None].clone()
+    device = w_avg.device
+    z = torch.from_numpy(np.random.RandomState(config.seed + 1).randn(config.w_start_candidates, G.z_dim)
+                         .astype(np.float32)).to(device)
+    with torch.no_grad():
+        w = G.mapping(z, torch.zeros([len(z), G.c_dim], device=device))[:, 0].float()
+        candidates = torch.cat([w_avg[None], w_avg[None] + config.w_start_psi * (w - w_avg[None])])
+        losses = []
+        for c in candidates:
+            image = G.synthesis(c[None, None].repeat(1, num_ws, 1), noise_mode="const")
+            losses.append(float(weighted(image)))
+    return candidates[int(np.argmin(losses))][None].clone()
+
+
 def invert(
     G: torch.nn.Module,
     target_uint8: np.ndarray,
@@ -187,19 +242,30 @@ def invert(
     loss: ReconstructionLoss | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    *,
+    region: np.ndarray | None = None,
 ) -> Inversion:
     """Find ws (and tuned weights) reconstructing `target_uint8`, an aligned crop uint8 [R, R, 3] at G's
     resolution. `progress(stage, step, total, loss)` is called after every step; `should_stop()` before
-    each: True ends the current stage (keeping its result) and skips the rest.
+    each: True ends the current stage (keeping its result) and skips the rest. `region` (float [R, R] in
+    [0, 1], e.g. the feathered face hull): the loss weighs pixels by `background_weight + (1 -
+    background_weight) * region`, and the metrics add PSNR over the region.
 
     Raises:
-        InversionError: the target is not uint8 [R, R, 3] at the generator's resolution.
+        InversionError: the target is not uint8 [R, R, 3] at the generator's resolution, or a bad region.
     """
     config = config or InversionConfig()
     _check_target(G, target_uint8)
+    region = _check_region(region, int(G.img_resolution))
     device = next(G.parameters()).device
     loss_fn = loss if loss is not None else make_loss("auto", device)
     target = torch.from_numpy(target_uint8.astype(np.float32)).permute(2, 0, 1)[None].to(device) / 127.5 - 1
+    weight = None
+    if region is not None and config.background_weight < 1.0:
+        bg = float(config.background_weight)
+        weight = torch.from_numpy(bg + (1.0 - bg) * region)[None, None].to(device)
+    weighted = _Weighted(loss_fn, target, weight)
+    face = region > 0.5 if region is not None and (region > 0.5).any() else None
     gen = torch.Generator(device="cpu").manual_seed(config.seed)
     rng = np.random.RandomState(config.seed)
     stop = should_stop or (lambda: False)
@@ -208,7 +274,7 @@ def invert(
     noise_bufs = [b for n, b in G_work.synthesis.named_buffers() if n.endswith("noise_const")]
     w_avg, w_std = _w_stats(G, config.w_avg_samples, config.seed, device)
     num_ws = int(G.num_ws)
-    w = w_avg[None].clone()  # [1, w_dim]
+    w = _best_start(G_work, w_avg, weighted, config, num_ws) if config.w else w_avg[None].clone()  # [1, w_dim]
     ws_pivot = w.repeat(num_ws, 1)
     generator_changed = False
     result = Inversion(ws_w=w.repeat(num_ws, 1).cpu().numpy(), ws_pivot=ws_pivot.cpu().numpy(), G_tuned=None,
@@ -220,6 +286,8 @@ def invert(
         result.reconstruction = image
         result.metrics.update({f"psnr_{stage}": psnr(image, target_uint8), f"ssim_{stage}": ssim(image, target_uint8),
                                f"steps_{stage}": steps, f"seconds_{stage}": round(seconds, 3)})
+        if face is not None:
+            result.metrics[f"psnr_face_{stage}"] = psnr(image[face], target_uint8[face])
         result.stages_done.append(stage)
 
     def latent_stage(stage: str, param: torch.Tensor, steps: int, lr: float) -> tuple[int, bool]:
@@ -250,7 +318,7 @@ def invert(
                 ws = noisy[:, None].repeat(1, num_ws, 1)
             else:
                 ws = param[None]
-            dist = loss_fn(G_work.synthesis(ws, noise_mode="const"), target)
+            dist = weighted(G_work.synthesis(ws, noise_mode="const"))
             total = dist
             if opt_noise and config.regularize_noise_weight > 0:
                 total = total + noise_regularization(noise_bufs).to(device) * config.regularize_noise_weight
@@ -286,7 +354,7 @@ def invert(
             steps, stopped = latent_stage("w_plus", param, config.w_plus_steps, config.w_plus_lr)
             ws_pivot = param.detach()
         else:
-            steps, stopped = _tune(G, G_work, ws_pivot, target, loss_fn, config, progress, stop, gen)
+            steps, stopped = _tune(G, G_work, ws_pivot, weighted, loss_fn, config, progress, stop, gen)
             generator_changed = generator_changed or steps > 0
         result.ws_pivot = ws_pivot.cpu().numpy().astype(np.float32)
         record(stage, steps, time.perf_counter() - start)
@@ -300,7 +368,7 @@ def invert(
     return result
 
 
-def _tune(G: torch.nn.Module, G_work: torch.nn.Module, ws_pivot: torch.Tensor, target: torch.Tensor,
+def _tune(G: torch.nn.Module, G_work: torch.nn.Module, ws_pivot: torch.Tensor, weighted: _Weighted,
           loss_fn: ReconstructionLoss, config: InversionConfig, progress: Progress | None,
           stop: Callable[[], bool], gen: torch.Generator) -> tuple[int, bool]:
     """PTI: Adam on G_work's synthesis weights at the frozen pivot; returns (steps run, stopped)."""
@@ -317,7 +385,7 @@ def _tune(G: torch.nn.Module, G_work: torch.nn.Module, ws_pivot: torch.Tensor, t
             stopped = True
             break
         image = G_work.synthesis(ws, noise_mode="const")
-        dist = config.tune_l2_weight * (image - target).square().mean() + config.tune_loss_weight * loss_fn(image, target)
+        dist = config.tune_l2_weight * weighted.l2(image) + config.tune_loss_weight * weighted(image)
         total = dist
         if config.locality_weight > 0 and step % config.locality_every == 0:
             z = torch.randn([1, G.z_dim], generator=gen).to(device)

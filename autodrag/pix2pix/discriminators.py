@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from autodrag.pix2pix.fastconv import FastConv2d
 from autodrag.pix2pix.layers import conv_bias, init_weights, make_norm
 
 __all__ = [
@@ -60,7 +61,8 @@ class PatchDiscriminator(nn.Module):
         super().__init__()
         self.in_channels, self.n_layers = in_channels, n_layers
         bias = conv_bias(norm)
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, ndf, 4, 2, 1), nn.LeakyReLU(0.2)]
+        # the first conv reads the 6-channel image pair: one matrix product on CPU (fastconv.py)
+        layers: list[nn.Module] = [FastConv2d(in_channels, ndf, 4, 2, 1), nn.LeakyReLU(0.2)]
         width = ndf
         for n in range(1, n_layers + 1):
             prev, width = width, ndf * min(2**n, 8)

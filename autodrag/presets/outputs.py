@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from autodrag.atomic import write_json_atomic
 from autodrag.drag.coords import xy_to_rowcol
 from autodrag.drag.overlay import draw_drag
-from autodrag.images import save_gif, save_png
+from autodrag.images import save_gif, save_mp4, save_png
 from autodrag.latents import save_latent
 from autodrag.pixels import rescale_points
 from autodrag.presets.edit import EditResult
@@ -21,7 +21,7 @@ __all__ = ["EDIT_FILES", "before_after", "result_record", "write_edit"]
 LANDMARK_COLOR = (40, 220, 90)
 # every file write_edit may write (a new run into the same folder replaces or removes each of them)
 EDIT_FILES = ("result.json", "before_after.png", "edited.png", "before.png", "latent.npz", "edit.gif",
-              "edit_overlay.gif")
+              "edit_overlay.gif", "edit.mp4")
 
 
 def _with_landmarks(image: np.ndarray, landmarks_xy: np.ndarray, scale: int) -> np.ndarray:
@@ -91,6 +91,7 @@ def write_edit(out: Path, result: EditResult, gif: bool = True, **context: objec
         overlays = [draw_drag(f, xy_to_rowcol(p), result.plan.targets_rc, scale=2)
                     for f, p in zip(result.frames, result.tracked_xy)]
         save_gif(out / "edit_overlay.gif", overlays)
+        save_mp4(out / "edit.mp4", overlays)
     record = result_record(result, **context)
     write_json_atomic(out / "result.json", record)
     return record

@@ -329,3 +329,8 @@ def test_an_image_guide_adds_its_loss_on_the_step_image(G64, ws64):
         brightness.append(session.render().mean().item())
     assert calls and all(calls)
     assert brightness[1] > brightness[0] + 0.01, brightness
+
+
+def test_default_patience_depends_on_the_handle_count():
+    assert DragConfig().scaled(128, 5).patience == 30 and DragConfig().scaled(128, 6).patience == 90
+    assert DragConfig(patience=0).scaled(128, 68).patience == 0  # off: the paper runs to arrival

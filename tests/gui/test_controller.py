@@ -40,6 +40,8 @@ def test_points_drag_undo_redo(ctrl):
     gif = ctrl.save_gif()
     png = ctrl.save_capture()
     assert gif.exists() and png.exists() and png.with_suffix(".npz").exists()
+    mp4 = ctrl.save_mp4()
+    assert mp4.read_bytes()[4:8] == b"ftyp"  # an MP4 container
 
 
 def test_stop_ends_a_running_drag(ctrl):

@@ -80,3 +80,20 @@ def test_cli_datasets_and_train_check(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1 and "no val/ folder" in result.output
     assert not (out / "latest.pt").exists()  # nothing trained
+
+
+def test_train_dataset_sets_the_usual_direction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import autodrag.pix2pix.train as train_module
+
+    seen = []
+    fake_result = types.SimpleNamespace(stopped_early=False, val_l1=[], epochs_completed=0, steps=0)
+    monkeypatch.setattr(train_module, "train", lambda run_dir, cfg, **kw: seen.append(cfg) or fake_result)
+    root = _fake(tmp_path / "facades", ("train", "val", "test"))
+    base = ["pix2pix", "train", "--dataset", "facades", "--dataroot", str(root), "--out", str(tmp_path / "r")]
+    runner = CliRunner()
+    assert runner.invoke(main, base).exit_code == 0
+    result = runner.invoke(main, [*base, "--direction", "AtoB"])
+    assert result.exit_code == 0 and "warning: facades is stored photo|label map" in result.output
+    assert [cfg.data.direction for cfg in seen] == ["BtoA", "AtoB"]  # the usual one, then the explicit one

@@ -1,4 +1,4 @@
-"""Capture panel: save the image and its latent, save a GIF of the last drag."""
+"""Capture panel: save the image and its latent, a GIF or MP4 of the last drag, the opened photo pasted back."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ def draw(ctrl: Controller, fields: TextFields) -> None:
     imgui.same_line()
     if ui.button("Save GIF", enabled=len(ctrl.last_frames) > 1 and not ctrl.busy):
         ctrl.save_gif()
+    imgui.same_line()
+    if ui.button("Save MP4", enabled=len(ctrl.last_frames) > 1 and not ctrl.busy):
+        ctrl.save_mp4()
     if getattr(ctrl, "_photo", None) is not None and ui.button("Save photo (pasted back)", enabled=not ctrl.busy):
         ctrl.save_photo_capture()
     imgui.text(f"into {ctrl.capture_dir}")
