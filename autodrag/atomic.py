@@ -16,8 +16,20 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["commit_files", "pid_alive", "replace_dir", "staged_outputs", "staging_dir", "sweep_stale", "temp_name",
-           "torch_save_atomic", "write_atomic", "write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
+__all__ = [
+    "commit_files",
+    "pid_alive",
+    "replace_dir",
+    "staged_outputs",
+    "staging_dir",
+    "sweep_stale",
+    "temp_name",
+    "torch_save_atomic",
+    "write_atomic",
+    "write_bytes_atomic",
+    "write_json_atomic",
+    "write_text_atomic",
+]
 
 # .{name}.{pid}.{tid}.{rand}.tmp (this module), .{name}.{pid}.tmp (older writers); group 1 = the owner pid
 _TEMP_RE = re.compile(r"^\..+?\.(\d+)(?:\.\d+\.[0-9a-f]+)?\.tmp$")
@@ -160,8 +172,9 @@ def commit_files(stage: Path, target: Path, owned: Iterable[str], marker: str) -
 
 
 @contextlib.contextmanager
-def staged_outputs(target: str | os.PathLike, owned: Iterable[str] = (), marker: str | None = None
-                   ) -> Iterator[Path]:
+def staged_outputs(
+    target: str | os.PathLike, owned: Iterable[str] = (), marker: str | None = None
+) -> Iterator[Path]:
     """Write a run's outputs into the yielded staging folder; on success they move into `target`.
 
     With `marker`, files move one by one (`commit_files`: `target` may hold other things); without it the
@@ -185,4 +198,3 @@ def staged_outputs(target: str | os.PathLike, owned: Iterable[str] = (), marker:
     finally:
         if stage.exists():
             _remove(stage)
-

@@ -15,6 +15,7 @@ import traceback
 import click
 
 from autodrag.errors import EXIT_RUN, EXIT_USAGE, debug_enabled, describe, quiet_interrupts
+from autodrag.runtime import configure_process
 
 __all__ = ["AutodragGroup", "main"]
 
@@ -73,8 +74,11 @@ class AutodragGroup(click.Group):
                 return _fail(*described, exc)
             if debug_enabled():
                 return _fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_RUN, exc)
-            return _fail(f"internal error: {type(exc).__name__}: {exc} (run with `autodrag --debug ...` or "
-                         "AUTODRAG_DEBUG=1 for the traceback, and please report it)", EXIT_RUN)
+            return _fail(
+                f"internal error: {type(exc).__name__}: {exc} (run with `autodrag --debug ...` or "
+                "AUTODRAG_DEBUG=1 for the traceback, and please report it)",
+                EXIT_RUN,
+            )
 
 
 @click.group(cls=AutodragGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,10 +103,25 @@ def _register_subcommands() -> None:
     from autodrag.toyfaces.cli import toyfaces
     from autodrag.web.cli import web
 
-    for command in (generate, info, convert, drag, edit, batch, demo, gui, landmarks, toyfaces, pix2pix, web, invert):
+    for command in (
+        generate,
+        info,
+        convert,
+        drag,
+        edit,
+        batch,
+        demo,
+        gui,
+        landmarks,
+        toyfaces,
+        pix2pix,
+        web,
+        invert,
+    ):
         main.add_command(command)
 
 
+configure_process()  # before the subsystems below import torch
 with quiet_interrupts():  # the subsystems import torch and more: seconds in which Ctrl-C must stay quiet
     _register_subcommands()
 

@@ -62,5 +62,10 @@ def resolve_device(name: str | torch.device, local_rank: int | None = None) -> t
     return torch.device(cuda if name == "cuda" else name)
 
 
-device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
-                             show_default=True, help="Where to run the generator.")
+device_option = click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where to run the generator.",
+)

@@ -16,15 +16,34 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["EXIT_RUN", "EXIT_USAGE", "NonFiniteError", "OutputPathError", "check_finite", "check_output_dir",
-           "debug_enabled", "describe", "quiet_interrupts"]
+__all__ = [
+    "EXIT_RUN",
+    "EXIT_USAGE",
+    "NonFiniteError",
+    "OutputPathError",
+    "check_finite",
+    "check_output_dir",
+    "debug_enabled",
+    "describe",
+    "quiet_interrupts",
+]
 
 EXIT_USAGE = 2
 EXIT_RUN = 1
 
 # exceptions (by class name anywhere in the MRO) that mean "a bad argument or input file": exit 2
-USAGE_ERRORS = frozenset({"DragInputError", "PresetError", "LatentFileError", "RecordError", "ScriptError",
-                          "OutputPathError", "UploadError", "ModelNameError"})
+USAGE_ERRORS = frozenset(
+    {
+        "DragInputError",
+        "PresetError",
+        "LatentFileError",
+        "RecordError",
+        "ScriptError",
+        "OutputPathError",
+        "UploadError",
+        "ModelNameError",
+    }
+)
 
 
 class OutputPathError(ValueError):
@@ -110,8 +129,10 @@ def quiet_interrupts() -> Iterator[None]:
 
     Only in the main thread and only over Python's default handler; the previous handler comes back after.
     """
-    active = (threading.current_thread() is threading.main_thread()
-              and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    active = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
     if active:
         signal.signal(signal.SIGINT, _interrupted)
     try:

@@ -34,8 +34,13 @@ def save_png(path: str | os.PathLike, array: np.ndarray) -> Path:
     return write_atomic(path, lambda tmp: Image.fromarray(array).save(tmp, format="PNG"))
 
 
-def save_gif(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image], frame_ms: int = 80,
-             hold_last_ms: int | None = 800, bounce: bool = False) -> Path:
+def save_gif(
+    path: str | os.PathLike,
+    frames: Sequence[np.ndarray | Image.Image],
+    frame_ms: int = 80,
+    hold_last_ms: int | None = 800,
+    bounce: bool = False,
+) -> Path:
     """Write frames (uint8 [H, W, 3] arrays or PIL images, all one size) as a looping GIF, atomically.
 
     Args:
@@ -44,13 +49,19 @@ def save_gif(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image]
     """
     if not frames:
         raise ValueError("save_gif needs at least one frame")
-    images = [f.convert("RGB") if isinstance(f, Image.Image) else Image.fromarray(np.asarray(f, dtype=np.uint8))
-              for f in frames]
+    images = [
+        f.convert("RGB") if isinstance(f, Image.Image) else Image.fromarray(np.asarray(f, dtype=np.uint8))
+        for f in frames
+    ]
     if bounce and len(images) > 2:
         images += images[-2:0:-1]
     durations = [frame_ms] * (len(images) - 1) + [frame_ms if hold_last_ms is None else hold_last_ms]
-    return write_atomic(path, lambda tmp: images[0].save(tmp, format="GIF", save_all=True,
-                                                         append_images=images[1:], duration=durations, loop=0))
+    return write_atomic(
+        path,
+        lambda tmp: images[0].save(
+            tmp, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
+        ),
+    )
 
 
 def save_mp4(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image], fps: float = 12.5) -> Path:
@@ -65,16 +76,24 @@ def save_mp4(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image]
         raise ValueError(f"save_mp4: fps must be > 0, got {fps}")
     import imageio_ffmpeg
 
-    arrays = [np.asarray(f.convert("RGB") if isinstance(f, Image.Image) else f, dtype=np.uint8) for f in frames]
+    arrays = [
+        np.asarray(f.convert("RGB") if isinstance(f, Image.Image) else f, dtype=np.uint8) for f in frames
+    ]
     height, width = arrays[0].shape[:2]
     if any(a.shape != arrays[0].shape or a.ndim != 3 or a.shape[2] != 3 for a in arrays):
         raise ValueError("save_mp4: frames must all be [H, W, 3] of one size")
     pad = ((0, height % 2), (0, width % 2), (0, 0))
 
     def write(tmp: Path) -> None:
-        writer = imageio_ffmpeg.write_frames(str(tmp), (width + width % 2, height + height % 2), fps=fps,
-                                             codec="libx264", pix_fmt_out="yuv420p", macro_block_size=1,
-                                             output_params=["-f", "mp4", "-movflags", "+faststart"])
+        writer = imageio_ffmpeg.write_frames(
+            str(tmp),
+            (width + width % 2, height + height % 2),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            macro_block_size=1,
+            output_params=["-f", "mp4", "-movflags", "+faststart"],
+        )
         writer.send(None)  # start ffmpeg
         try:
             for array in arrays:

@@ -10,7 +10,15 @@ import torch
 
 from autodrag.atomic import write_atomic
 
-__all__ = ["LatentFileError", "fit_ws", "load_latent", "normalize_z", "save_latent", "ws_from_seed", "z_from_seed"]
+__all__ = [
+    "LatentFileError",
+    "fit_ws",
+    "load_latent",
+    "normalize_z",
+    "save_latent",
+    "ws_from_seed",
+    "z_from_seed",
+]
 
 
 class LatentFileError(ValueError):
@@ -38,7 +46,11 @@ def fit_ws(ws: np.ndarray | torch.Tensor, num_ws: int, w_dim: int) -> np.ndarray
     if ws.ndim == 2 and ws.shape[0] == 1 and num_ws != 1:
         ws = ws[0]
     if tuple(ws.shape) == (w_dim,):
-        ws = ws[None].repeat(num_ws, 1) if isinstance(ws, torch.Tensor) else np.repeat(ws[None], num_ws, axis=0)
+        ws = (
+            ws[None].repeat(num_ws, 1)
+            if isinstance(ws, torch.Tensor)
+            else np.repeat(ws[None], num_ws, axis=0)
+        )
     return ws if tuple(ws.shape) == (num_ws, w_dim) else None
 
 
@@ -50,6 +62,7 @@ def normalize_z(z: np.ndarray, eps: float = 1e-8) -> np.ndarray:
 
 def save_latent(path: str | os.PathLike, **arrays: np.ndarray | int | float | str) -> None:
     """Write a `.npz` atomically (`atomic.write_atomic`). Typical keys: z, ws, seed, psi."""
+
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
             np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
@@ -73,7 +86,9 @@ def load_latent(path: str | os.PathLike, num_ws: int, w_dim: int) -> np.ndarray:
         raise LatentFileError(f"{path}: ws holds {ws.dtype} values, not numbers")
     fitted = fit_ws(np.asarray(ws, dtype=np.float32), num_ws, w_dim)
     if fitted is None:
-        raise LatentFileError(f"{path}: ws has shape {tuple(np.shape(ws))}, this generator needs ({num_ws}, {w_dim})")
+        raise LatentFileError(
+            f"{path}: ws has shape {tuple(np.shape(ws))}, this generator needs ({num_ws}, {w_dim})"
+        )
     if not np.isfinite(fitted).all():
         raise LatentFileError(f"{path}: ws contains NaN or inf")
     return fitted

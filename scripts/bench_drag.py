@@ -83,14 +83,15 @@ def _setup(resolution: int, count: int, path: str, threads: int, mask: bool):
     movable = None
     if mask:
         movable = torch.zeros(resolution, resolution)
-        movable[resolution // 5: 4 * resolution // 5, resolution // 5: 4 * resolution // 5] = 1
+        movable[resolution // 5 : 4 * resolution // 5, resolution // 5 : 4 * resolution // 5] = 1
     if path == "fast":
         session = DragSession(G, ws, DragConfig(max_steps=10**6))
         session.start_drag(handles, targets, mask=movable)
         return session.step
     scales = DragConfig().scaled(resolution, count)
-    reference = FullResolutionDrag(G, ws, handles, targets, movable, r1=scales.r1, r2=scales.r2,
-                                   mask_weight=scales.mask_weight)
+    reference = FullResolutionDrag(
+        G, ws, handles, targets, movable, r1=scales.r1, r2=scales.r2, mask_weight=scales.mask_weight
+    )
     return reference.step
 
 
@@ -123,15 +124,26 @@ def memory_child(resolution: int, count: int, path: str, warmup: int, threads: i
 
 
 def _run_child(spec: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--child", spec, "--steps", str(args.steps),
-           "--warmup", str(args.warmup), "--threads", str(args.threads)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        spec,
+        "--steps",
+        str(args.steps),
+        "--warmup",
+        str(args.warmup),
+        "--threads",
+        str(args.threads),
+    ]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=3, help="timed steps per configuration")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first")
@@ -149,27 +161,45 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    configs = [(res, count, mask) for res in map(int, args.resolutions.split(",")) for count in (1, 5)
-               for mask in ([False, True] if res == 512 and count == 1 else [False])]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs visible, {args.threads} torch threads, "
-          f"torch {torch.__version__}; {args.warmup} warm-up + {args.steps} timed steps per path and row")
-    print("| res | handles | mask | full ms/step | fast ms/step | speed-up (wall) | speed-up (CPU time) "
-          "| full peak RSS MiB (step) | fast peak RSS MiB (step) | peak ratio |")
+    configs = [
+        (res, count, mask)
+        for res in map(int, args.resolutions.split(","))
+        for count in (1, 5)
+        for mask in ([False, True] if res == 512 and count == 1 else [False])
+    ]
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs visible, {args.threads} torch threads, "
+        f"torch {torch.__version__}; {args.warmup} warm-up + {args.steps} timed steps per path and row"
+    )
+    print(
+        "| res | handles | mask | full ms/step | fast ms/step | speed-up (wall) | speed-up (CPU time) "
+        "| full peak RSS MiB (step) | fast peak RSS MiB (step) | peak ratio |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     results = []
     for res, count, mask in configs:
         tag = f"{res}:{count}:{'mask' if mask else 'nomask'}"
         timing = _run_child(f"time:{tag}", args)
         full, fast = (_run_child(f"{path}:{tag}", args) for path in ("full", "fast"))
-        results.append({"resolution": res, "handles": count, "mask": mask, **timing,
-                        "memory": {"full": full, "fast": fast}})
+        results.append(
+            {
+                "resolution": res,
+                "handles": count,
+                "mask": mask,
+                **timing,
+                "memory": {"full": full, "fast": fast},
+            }
+        )
         wall = {p: statistics.median(v) for p, v in timing["wall_ms"].items()}
         cpu = {p: statistics.median(v) for p, v in timing["cpu_ms"].items()}
-        print(f"| {res} | {count} | {'yes' if mask else 'no'} | {wall['full']:.0f} | {wall['fast']:.0f} | "
-              f"{wall['full'] / wall['fast']:.1f}x | {cpu['full'] / cpu['fast']:.1f}x | "
-              f"{full['peak_mib']:.0f} ({full['step_mib']:.0f}) | "
-              f"{fast['peak_mib']:.0f} ({fast['step_mib']:.0f}) | "
-              f"{full['peak_mib'] / fast['peak_mib']:.1f}x |", flush=True)
+        print(
+            f"| {res} | {count} | {'yes' if mask else 'no'} | {wall['full']:.0f} | {wall['fast']:.0f} | "
+            f"{wall['full'] / wall['fast']:.1f}x | {cpu['full'] / cpu['fast']:.1f}x | "
+            f"{full['peak_mib']:.0f} ({full['step_mib']:.0f}) | "
+            f"{fast['peak_mib']:.0f} ({fast['step_mib']:.0f}) | "
+            f"{full['peak_mib'] / fast['peak_mib']:.1f}x |",
+            flush=True,
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

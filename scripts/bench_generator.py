@@ -20,15 +20,24 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from autodrag.networks import build_generator, load_generator, save_generator  # noqa: E402
-from tests.networks.nvidia_format import write_network_pickle  # noqa: E402
+from autodrag.networks import build_generator, load_generator, save_generator
+from tests.networks.nvidia_format import write_network_pickle
 
 
 def ffhq_config(resolution: int) -> dict:
     """stylegan2-ffhq-512x512's constructor kwargs (stylegan3 repo, config stylegan2), at `resolution`."""
-    return dict(z_dim=512, c_dim=0, w_dim=512, img_resolution=resolution, img_channels=3,
-                mapping_kwargs=dict(num_layers=8), channel_base=32768, channel_max=512, num_fp16_res=4,
-                conv_clamp=256)
+    return dict(
+        z_dim=512,
+        c_dim=0,
+        w_dim=512,
+        img_resolution=resolution,
+        img_channels=3,
+        mapping_kwargs=dict(num_layers=8),
+        channel_base=32768,
+        channel_max=512,
+        num_fp16_res=4,
+        conv_clamp=256,
+    )
 
 
 def time_forward(G: torch.nn.Module, repeats: int) -> list[float]:
@@ -44,7 +53,9 @@ def time_forward(G: torch.nn.Module, repeats: int) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -56,7 +67,9 @@ def main() -> None:
         G = build_generator("stylegan2", ffhq_config(res)).eval().requires_grad_(False)
         times = time_forward(G, args.repeats)
         params = sum(p.numel() for p in G.parameters())
-        print(f"| StyleGAN2 FFHQ-arch {res}px | {statistics.median(times):.0f} (N={args.repeats}) | {params/1e6:.1f} M |")
+        print(
+            f"| StyleGAN2 FFHQ-arch {res}px | {statistics.median(times):.0f} (N={args.repeats}) | {params / 1e6:.1f} M |"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         pkl = write_network_pickle(Path(tmp) / "ffhq512.pkl", G)
         st = save_generator(G, Path(tmp) / "ffhq512.safetensors")
@@ -67,7 +80,9 @@ def main() -> None:
                 load_generator(path)
                 times.append(time.perf_counter() - start)
             size = path.stat().st_size / 2**20
-            print(f"| load {label} ({size:.0f} MiB) | {statistics.median(times) * 1000:.0f} ms (median of 3) | |")
+            print(
+                f"| load {label} ({size:.0f} MiB) | {statistics.median(times) * 1000:.0f} ms (median of 3) | |"
+            )
 
 
 if __name__ == "__main__":

@@ -22,21 +22,40 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--ckpt", default=None)
     parser.add_argument("--frames", type=int, default=600)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        server = subprocess.Popen(["Xvfb", ":87", "-screen", "0", "1280x1024x24"], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            ["Xvfb", ":87", "-screen", "0", "1280x1024x24"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(1.5)
         try:
-            script = [{"image": [20, 12], "frame": 5}, {"image": [20, 50]}, {"click": "Start"}]  # fits 64 px and up
+            script = [
+                {"image": [20, 12], "frame": 5},
+                {"image": [20, 50]},
+                {"click": "Start"},
+            ]  # fits 64 px and up
             (tmp / "events.json").write_text(json.dumps(script))
-            command = [sys.executable, str(REPO / "visualizer_drag_auto.py"), *([args.ckpt] if args.ckpt else []),
-                       "--script", str(tmp / "events.json"), "--frames", str(args.frames),
-                       "--stats", str(tmp / "stats.json"), "--log", str(tmp / "log.jsonl")]
+            command = [
+                sys.executable,
+                str(REPO / "visualizer_drag_auto.py"),
+                *([args.ckpt] if args.ckpt else []),
+                "--script",
+                str(tmp / "events.json"),
+                "--frames",
+                str(args.frames),
+                "--stats",
+                str(tmp / "stats.json"),
+                "--log",
+                str(tmp / "log.jsonl"),
+            ]
             subprocess.run(command, env={**os.environ, "DISPLAY": ":87"}, check=True, timeout=900)
         finally:
             server.terminate()
@@ -45,8 +64,10 @@ def main() -> None:
     print(json.dumps(stats))
     busy = stats.get("dragging")
     if busy:
-        print(f"while dragging: {busy['frames']} frames, median {1000 / busy['median_ms']:.0f} frames/s, "
-              f"95th-percentile frame {busy['p95_ms']:.1f} ms")
+        print(
+            f"while dragging: {busy['frames']} frames, median {1000 / busy['median_ms']:.0f} frames/s, "
+            f"95th-percentile frame {busy['p95_ms']:.1f} ms"
+        )
     print("last action:", json.loads(log[-1])["text"] if log else "none")
 
 

@@ -47,8 +47,10 @@ def main() -> None:
     n = args.seeds
     print(f"found {found}/{n} ({100 * found / n:.0f}%)")
     print(f"landmark NME (/eye distance): mean {np.mean(nme):.4f}, max {np.max(nme):.4f}")
-    print(f"anchors vs template (crop widths): mean {np.mean(tmpl):.4f}, max {np.max(tmpl):.4f}, "
-          f"<= 2%: {np.mean(np.array(tmpl) <= 0.02) * 100:.0f}%")
+    print(
+        f"anchors vs template (crop widths): mean {np.mean(tmpl):.4f}, max {np.max(tmpl):.4f}, "
+        f"<= 2%: {np.mean(np.array(tmpl) <= 0.02) * 100:.0f}%"
+    )
     print(f"anchors vs true landmarks in the crop: mean {np.mean(truth):.4f}, max {np.max(truth):.4f}")
     print(f"true eye line angle in the crop: mean {np.mean(angle):.2f} deg, max {np.max(angle):.2f} deg")
     print(f"seconds per photo (find_faces toy): mean {np.mean(secs):.2f}")

@@ -51,9 +51,16 @@ def outside_change(result, preset: str) -> float:
 
 
 def _edit_record(result, preset: str) -> dict:
-    return {"success": bool(all(result.success.values())), "md_px": result.md_px, "seconds": result.seconds,
-            "steps": result.steps, "stop_reason": result.stop_reason, "outside_change": outside_change(result, preset),
-            "before": result.measures_before, "after": result.measures_after}
+    return {
+        "success": bool(all(result.success.values())),
+        "md_px": result.md_px,
+        "seconds": result.seconds,
+        "steps": result.steps,
+        "stop_reason": result.stop_reason,
+        "outside_change": outside_change(result, preset),
+        "before": result.measures_before,
+        "after": result.measures_after,
+    }
 
 
 def summarise(records: dict, presets: list[str], width: int) -> dict:
@@ -62,37 +69,54 @@ def summarise(records: dict, presets: list[str], width: int) -> dict:
     for preset in presets:
         masked = [r for k, r in records.items() if k.endswith(f"/{preset}/mask") and "error" not in r]
         failed = [r for k, r in records.items() if k.endswith(f"/{preset}/mask") and "error" in r]
-        unmasked = {k.split("/")[0]: r for k, r in records.items() if k.endswith(f"/{preset}/nomask") and "error" not in r}
-        paired = [(records[f"{seed}/{preset}/mask"]["outside_change"], r["outside_change"])
-                  for seed, r in unmasked.items() if "error" not in records.get(f"{seed}/{preset}/mask", {"error": 1})]
+        unmasked = {
+            k.split("/")[0]: r
+            for k, r in records.items()
+            if k.endswith(f"/{preset}/nomask") and "error" not in r
+        }
+        paired = [
+            (records[f"{seed}/{preset}/mask"]["outside_change"], r["outside_change"])
+            for seed, r in unmasked.items()
+            if "error" not in records.get(f"{seed}/{preset}/mask", {"error": 1})
+        ]
         total = len(masked) + len(failed)
         md = np.array([r["md_px"] for r in masked])
         leak_mask = float(np.mean([p[0] for p in paired])) if paired else float("nan")
         leak_free = float(np.mean([p[1] for p in paired])) if paired else float("nan")
         table[preset] = {
-            "edits": total, "success": sum(r["success"] for r in masked), "failed": len(failed),
+            "edits": total,
+            "success": sum(r["success"] for r in masked),
+            "failed": len(failed),
             "success_rate": sum(r["success"] for r in masked) / max(1, total),
             "criterion": PRESETS[preset].success_text + f", MD <= {0.02 * width:.2f} px",
             "md_median_px": float(np.median(md)) if md.size else float("nan"),
             "md_p90_px": float(np.percentile(md, 90)) if md.size else float("nan"),
             "seconds_median": float(np.median([r["seconds"] for r in masked])) if masked else float("nan"),
-            "outside_change_mask": leak_mask, "outside_change_nomask": leak_free,
+            "outside_change_mask": leak_mask,
+            "outside_change_nomask": leak_free,
             "leak_ratio": leak_free / leak_mask if paired and leak_mask > 0 else float("nan"),
-            "leak_pairs": len(paired)}
+            "leak_pairs": len(paired),
+        }
     return table
 
 
 def print_table(table: dict) -> None:
-    print("| preset | success | MD median / p90 (px) | median s/edit | change outside mask: mask / no mask (/255) | ratio |")
+    print(
+        "| preset | success | MD median / p90 (px) | median s/edit | change outside mask: mask / no mask (/255) | ratio |"
+    )
     print("|---|---|---|---|---|---|")
     for preset, s in table.items():
-        print(f"| {preset} | {s['success']}/{s['edits']} ({100 * s['success_rate']:.0f}%) | {s['md_median_px']:.2f} / "
-              f"{s['md_p90_px']:.2f} | {s['seconds_median']:.1f} | {s['outside_change_mask']:.2f} / "
-              f"{s['outside_change_nomask']:.2f} | {s['leak_ratio']:.1f}x |")
+        print(
+            f"| {preset} | {s['success']}/{s['edits']} ({100 * s['success_rate']:.0f}%) | {s['md_median_px']:.2f} / "
+            f"{s['md_p90_px']:.2f} | {s['seconds_median']:.1f} | {s['outside_change_mask']:.2f} / "
+            f"{s['outside_change_nomask']:.2f} | {s['leak_ratio']:.1f}x |"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--generator", type=Path, default=None, help="default: the bundled model")
     parser.add_argument("--seeds", default="0-99")
     parser.add_argument("--presets", default=MAIN_PRESETS)
@@ -100,14 +124,24 @@ def main() -> None:
     parser.add_argument("--psi", type=float, default=0.7)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("runs/bench_presets.json"))
-    parser.add_argument("--merge", type=Path, nargs="+", default=None,
-                        help="only combine these result files into --out and print the table")
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="only combine these result files into --out and print the table",
+    )
     args = parser.parse_args()
     if args.merge:
         merged = [json.loads(p.read_text()) for p in args.merge]
-        state = {"records": {k: v for m in merged for k, v in m["records"].items()}, "machine": merged[0].get("machine", ""),
-                 "preset_tuning": {k: v for m in merged for k, v in m.get("preset_tuning", {}).items()}}
-        state["summary"] = summarise(state["records"], args.presets.split(","), merged[0].get("resolution", 128))
+        state = {
+            "records": {k: v for m in merged for k, v in m["records"].items()},
+            "machine": merged[0].get("machine", ""),
+            "preset_tuning": {k: v for m in merged for k, v in m.get("preset_tuning", {}).items()},
+        }
+        state["summary"] = summarise(
+            state["records"], args.presets.split(","), merged[0].get("resolution", 128)
+        )
         write_json_atomic(args.out, state)
         print_table(state["summary"])
         return
@@ -116,16 +150,21 @@ def main() -> None:
     G = load_generator(args.generator)
     detector = ToyLandmarkDetector()
     state = json.loads(args.out.read_text()) if args.out.exists() else {"records": {}}
-    jobs = [(s, p, m) for s in seeds for p in presets for m in (("mask", "nomask") if s in seeds[:args.leak_seeds]
-                                                                  else ("mask",))]
+    jobs = [
+        (s, p, m)
+        for s in seeds
+        for p in presets
+        for m in (("mask", "nomask") if s in seeds[: args.leak_seeds] else ("mask",))
+    ]
     bar = tqdm(jobs, desc="presets", unit="edit")
     for seed, preset, mode in bar:
         key = f"{seed}/{preset}/{mode}"
         if key in state["records"]:
             continue
         try:
-            result = run_edit(G, ws_from_seed(G, seed, args.psi), detector, preset, 1.0, mask=mode == "mask",
-                              frame_every=0)
+            result = run_edit(
+                G, ws_from_seed(G, seed, args.psi), detector, preset, 1.0, mask=mode == "mask", frame_every=0
+            )
             state["records"][key] = _edit_record(result, preset)
         except Exception as exc:  # a failed edit is a data point, not the end of the benchmark
             state["records"][key] = {"error": f"{type(exc).__name__}: {exc}"}
@@ -134,7 +173,9 @@ def main() -> None:
     table = summarise(state["records"], presets, G.img_resolution)
     state["summary"], state["resolution"] = table, G.img_resolution
     state["preset_tuning"] = {**state.get("preset_tuning", {}), **{p: preset_tuning(p) for p in presets}}
-    state["machine"] = f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} threads"
+    state["machine"] = (
+        f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} threads"
+    )
     write_json_atomic(args.out, state)
     print_table(table)
 

@@ -55,16 +55,30 @@ from tests.drag.drag_reference import FullResolutionDrag, track_full
 
 POINT_COUNTS = (1, 5, 68)
 ROWS = ("draggan", "autodrag", "autodrag_draggan")
-ROW_NAMES = {"draggan": "DragGAN rule (full-res reference)", "autodrag": "AutoDrag defaults",
-             "autodrag_draggan": "AutoDrag, DragGAN settings"}
+ROW_NAMES = {
+    "draggan": "DragGAN rule (full-res reference)",
+    "autodrag": "AutoDrag defaults",
+    "autodrag_draggan": "AutoDrag, DragGAN settings",
+}
 DRAGGAN_LR = 1e-3  # DragGAN's renderer: Adam lr 0.001 on w[:, :6]
 
 
 def draggan_config(resolution: int, max_steps: int) -> DragConfig:
     """`DragConfig` with DragGAN's values: lr 1e-3, r1 3 / r2 12 at 512 px, L2 integer tracking, 2 px stop."""
-    values = dict(max_steps=max_steps, lr=DRAGGAN_LR, r1=3.0, r2=12.0, tracking="l2",
-                  stop_distance=max(2.0, 2.0 * resolution / 512) * 512 / resolution, min_stop_distance=0.0,
-                  subpixel=False, reliable_stop=False, recent_weight=0.0, track_patch=0, patience=0)
+    values = dict(
+        max_steps=max_steps,
+        lr=DRAGGAN_LR,
+        r1=3.0,
+        r2=12.0,
+        tracking="l2",
+        stop_distance=max(2.0, 2.0 * resolution / 512) * 512 / resolution,
+        min_stop_distance=0.0,
+        subpixel=False,
+        reliable_stop=False,
+        recent_weight=0.0,
+        track_patch=0,
+        patience=0,
+    )
     known = {f.name for f in fields(DragConfig)}
     return DragConfig(**{k: v for k, v in values.items() if k in known})
 
@@ -77,8 +91,17 @@ def detect_rowcol(detector: ToyLandmarkDetector, image: torch.Tensor) -> np.ndar
 def run_reference(G, ws, handles, targets, max_steps: int) -> tuple[torch.Tensor, np.ndarray, int, str]:
     """DragGAN's loop on the full-resolution reference: track, stop when all within 2 px, else one Adam step."""
     R = G.img_resolution
-    drag = FullResolutionDrag(G, ws, handles, targets, r1=3 / 512 * R, r2=round(12 / 512 * R),
-                              mask_weight=0.0, lr=DRAGGAN_LR, metric="l2")
+    drag = FullResolutionDrag(
+        G,
+        ws,
+        handles,
+        targets,
+        r1=3 / 512 * R,
+        r2=round(12 / 512 * R),
+        mask_weight=0.0,
+        lr=DRAGGAN_LR,
+        metric="l2",
+    )
     stop, reason, steps = max(2 / 512 * R, 2.0), "max_steps", 0
     for step in range(1, max_steps + 1):
         steps = step
@@ -130,21 +153,30 @@ def one_edit(row: str, G, ws, handles, targets, max_steps: int, overrides: dict)
     if row == "draggan":
         image, tracked, steps, reason = run_reference(G, ws, handles, targets, max_steps)
     elif row == "autodrag":
-        image, tracked, steps, reason = run_session(G, ws, handles, targets, DragConfig(max_steps=max_steps, **overrides))
+        image, tracked, steps, reason = run_session(
+            G, ws, handles, targets, DragConfig(max_steps=max_steps, **overrides)
+        )
     else:
-        image, tracked, steps, reason = run_session(G, ws, handles, targets,
-                                                    draggan_config(G.img_resolution, max_steps))
+        image, tracked, steps, reason = run_session(
+            G, ws, handles, targets, draggan_config(G.img_resolution, max_steps)
+        )
     seconds = time.perf_counter() - start
     return image, tracked, steps, reason, seconds
 
 
-def pair_points(seed_a: int, seed_b: int, G, detector, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pair_points(
+    seed_a: int, seed_b: int, G, detector, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ws of A, A's landmarks, B's landmarks) restricted to `count` seeded random landmarks (all for 68)."""
     ws_a, ws_b = ws_from_seed(G, seed_a, 0.7), ws_from_seed(G, seed_b, 0.7)
     with torch.no_grad():
         lm_a = detect_rowcol(detector, G.synthesis(ws_a[None], noise_mode="const"))
         lm_b = detect_rowcol(detector, G.synthesis(ws_b[None], noise_mode="const"))
-    rows = np.arange(68) if count == 68 else np.random.default_rng(seed_a * 1000 + count).choice(68, count, False)
+    rows = (
+        np.arange(68)
+        if count == 68
+        else np.random.default_rng(seed_a * 1000 + count).choice(68, count, False)
+    )
     return ws_a, rows, lm_a, lm_b
 
 
@@ -173,8 +205,10 @@ def summarise(records: list[dict], rows: tuple[str, ...]) -> dict:
 
 
 def print_table(table: dict) -> None:
-    head = "| row | MD 1 / 5 / 68 (px) | tracking error median 1 / 5 / 68 (px) | median steps | converged " \
-           "| median s/edit | ms/step |"
+    head = (
+        "| row | MD 1 / 5 / 68 (px) | tracking error median 1 / 5 / 68 (px) | median steps | converged "
+        "| median s/edit | ms/step |"
+    )
     print(head)
     print("|---|---|---|---|---|---|---|")
     first = next(iter(table.values()))
@@ -187,21 +221,32 @@ def print_table(table: dict) -> None:
             return " / ".join(format(cells[c][key], fmt) for c in counts)
 
         conv = " / ".join(f"{cells[c]['converged']}/{cells[c]['edits']}" for c in counts)
-        print(f"| {ROW_NAMES[row]} | {join('md', '.2f')} | {join('tracking_error_median', '.2f')} | "
-              f"{join('steps_median', '.0f')} | {conv} | {join('seconds_median', '.2f')} | "
-              f"{join('ms_per_step', '.1f')} |")
+        print(
+            f"| {ROW_NAMES[row]} | {join('md', '.2f')} | {join('tracking_error_median', '.2f')} | "
+            f"{join('steps_median', '.0f')} | {conv} | {join('seconds_median', '.2f')} | "
+            f"{join('ms_per_step', '.1f')} |"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pairs", type=int, default=6, help="face pairs (seeds 2i, 2i + 1 from --first-seed)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--pairs", type=int, default=6, help="face pairs (seeds 2i, 2i + 1 from --first-seed)"
+    )
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=300, help="at most this many steps per drag")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--points", default="1,5,68", help="point counts, a subset of 1,5,68")
     parser.add_argument("--rows", default=",".join(ROWS), help=f"rows, a subset of {','.join(ROWS)}")
-    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                        help="change a DragConfig field of the AutoDrag-defaults row (for ablations; repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="change a DragConfig field of the AutoDrag-defaults row (for ablations; repeatable)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write every edit and the table here")
     args = parser.parse_args()
     counts = tuple(int(c) for c in args.points.split(","))
@@ -216,9 +261,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     G = load_generator(BUNDLED_GENERATOR)
     detector = ToyLandmarkDetector()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs visible, {args.threads} torch threads, "
-          f"torch {torch.__version__}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; "
-          f"{args.pairs} pairs, at most {args.steps} steps", flush=True)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs visible, {args.threads} torch threads, "
+        f"torch {torch.__version__}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; "
+        f"{args.pairs} pairs, at most {args.steps} steps",
+        flush=True,
+    )
     records = []
     jobs = [(i, c, r) for i in range(args.pairs) for c in counts for r in rows]
     for i, count, row in tqdm(jobs, desc="table1", unit="edit"):
@@ -227,17 +275,30 @@ def main() -> None:
         handles, targets = lm_a[idx], lm_b[idx]
         image, tracked, steps, reason, seconds = one_edit(row, G, ws, handles, targets, args.steps, overrides)
         found = detect_rowcol(detector, image)[idx]
-        records.append({
-            "pair": [seed_a, seed_b], "points": count, "row": row, "steps": steps, "seconds": seconds,
-            "reason": reason, "md": float(np.linalg.norm(found - targets, axis=1).mean()),
-            "no_edit_md": float(np.linalg.norm(handles - targets, axis=1).mean()),
-            "tracking_error": np.linalg.norm(np.asarray(tracked) - found, axis=1).tolist(),
-        })
+        records.append(
+            {
+                "pair": [seed_a, seed_b],
+                "points": count,
+                "row": row,
+                "steps": steps,
+                "seconds": seconds,
+                "reason": reason,
+                "md": float(np.linalg.norm(found - targets, axis=1).mean()),
+                "no_edit_md": float(np.linalg.norm(handles - targets, axis=1).mean()),
+                "tracking_error": np.linalg.norm(np.asarray(tracked) - found, axis=1).tolist(),
+            }
+        )
     table = summarise(records, rows)
     print_table(table)
     if args.json:
-        write_json_atomic(args.json, {"args": vars(args) | {"json": str(args.json)}, "records": records,
-                                      "table": {r: {str(c): v for c, v in t.items()} for r, t in table.items()}})
+        write_json_atomic(
+            args.json,
+            {
+                "args": vars(args) | {"json": str(args.json)},
+                "records": records,
+                "table": {r: {str(c): v for c, v in t.items()} for r, t in table.items()},
+            },
+        )
 
 
 if __name__ == "__main__":

@@ -58,9 +58,15 @@ async def _drag(url: str, steps: int) -> dict:
             if not msg["busy"]:
                 break
         t_end = time.monotonic()
-        figures[run] = {"latency_s": t_first - t0, "fps": (frames - 1) / max(t_end - t_first, 1e-9),
-                        "frames": frames, "steps": msg["step"], "drag_s": t_end - t0,
-                        "distance": f"{10.0:.1f} -> {msg['distances'][0]:.1f} px", "first_step": first["step"]}
+        figures[run] = {
+            "latency_s": t_first - t0,
+            "fps": (frames - 1) / max(t_end - t_first, 1e-9),
+            "frames": frames,
+            "steps": msg["step"],
+            "drag_s": t_end - t0,
+            "distance": f"{10.0:.1f} -> {msg['distances'][0]:.1f} px",
+            "first_step": first["step"],
+        }
     await ws.close()
     return figures
 
@@ -91,11 +97,15 @@ def main() -> None:
             store.drop(sid)
         before, rss = asyncio.run(_idle(url, args.sessions))
     for run, f in figures.items():
-        print(f"{run} drag ({f['steps']} steps, {f['distance']}): {f['fps']:.1f} frames/s shown "
-              f"({f['frames']} frames in {f['drag_s']:.1f} s), Start -> first updated image {f['latency_s']:.2f} s")
-    print(f"server RSS: {base / 2**20:.0f} MiB at start, {before / 2**20:.0f} MiB before the idle sessions, "
-          f"{rss / 2**20:.0f} MiB with {args.sessions} idle sessions (bundled model loaded in each): "
-          f"{(rss - before) / args.sessions / 2**20:.1f} MiB per session")
+        print(
+            f"{run} drag ({f['steps']} steps, {f['distance']}): {f['fps']:.1f} frames/s shown "
+            f"({f['frames']} frames in {f['drag_s']:.1f} s), Start -> first updated image {f['latency_s']:.2f} s"
+        )
+    print(
+        f"server RSS: {base / 2**20:.0f} MiB at start, {before / 2**20:.0f} MiB before the idle sessions, "
+        f"{rss / 2**20:.0f} MiB with {args.sessions} idle sessions (bundled model loaded in each): "
+        f"{(rss - before) / args.sessions / 2**20:.1f} MiB per session"
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ from autodrag.toyfaces.train_generator import evaluate_psnr
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--generator", type=Path, default=BUNDLED_GENERATOR)
     parser.add_argument("--count", type=int, default=256, help="held-out faces for PSNR")
     parser.add_argument("--sweeps", type=int, default=32)
@@ -36,17 +38,25 @@ def main() -> None:
     reports = expression_sweeps(G, ToyLandmarkDetector(), sweeps=args.sweeps)
     result = {"psnr_db": round(psnr, 2), "count": args.count}
     for rep in reports:
-        result[f"sweep_{rep.parameter}"] = {"median_r": round(float(np.median(rep.r)), 3),
-                                            "min_r": round(float(rep.r.min()), 3),
-                                            "fraction_r_ge_0.9": round(rep.fraction_ok, 3), "sweeps": len(rep.r)}
+        result[f"sweep_{rep.parameter}"] = {
+            "median_r": round(float(np.median(rep.r)), 3),
+            "min_r": round(float(rep.r.min()), 3),
+            "fraction_r_ge_0.9": round(rep.fraction_ok, 3),
+            "sweeps": len(rep.r),
+        }
     print(json.dumps(result, indent=2))
     if args.json:
         write_json_atomic(args.json, result)
     if args.record:
         sidecar = args.generator.with_suffix(".json")
         meta = json.loads(sidecar.read_text())
-        meta.setdefault("metrics", {}).update({"psnr_db_heldout": result["psnr_db"], "psnr_faces": args.count,
-                                               **{k: v for k, v in result.items() if k.startswith("sweep_")}})
+        meta.setdefault("metrics", {}).update(
+            {
+                "psnr_db_heldout": result["psnr_db"],
+                "psnr_faces": args.count,
+                **{k: v for k, v in result.items() if k.startswith("sweep_")},
+            }
+        )
         write_json_atomic(sidecar, meta)
 
 

@@ -44,12 +44,25 @@ def _leftovers(folder: Path) -> list[Path]:
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()} if folder.exists() else {}
+    return (
+        {
+            str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+        if folder.exists()
+        else {}
+    )
 
 
-def _judge(name: str, proc: subprocess.CompletedProcess | None, stderr: str, code: int | None,
-           expect_codes: tuple[int, ...], folder: Path | None) -> None:
+def _judge(
+    name: str,
+    proc: subprocess.CompletedProcess | None,
+    stderr: str,
+    code: int | None,
+    expect_codes: tuple[int, ...],
+    folder: Path | None,
+) -> None:
     COUNTS["cases"] += 1
     if "Traceback" in stderr:
         COUNTS["tracebacks"] += 1
@@ -64,7 +77,9 @@ def _judge(name: str, proc: subprocess.CompletedProcess | None, stderr: str, cod
 
 
 def _run(args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([*AUTODRAG, *args], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [*AUTODRAG, *args], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def part_many_writers(rounds: int, rng: random.Random, root: Path) -> None:
@@ -88,7 +103,10 @@ def _check_cli_batch(out: Path, n: int) -> list[str]:
         names = {p.name for p in d.iterdir()}
         if ("result.json" in names) == ("failed.json" in names):
             problems.append(f"{d.name}: result xor failed broken: {sorted(names)}")
-        if "result.json" in names and not {"before_after.png", "edited.png", "before.png", "latent.npz"} <= names:
+        if (
+            "result.json" in names
+            and not {"before_after.png", "edited.png", "before.png", "latent.npz"} <= names
+        ):
             problems.append(f"{d.name}: incomplete {sorted(names)}")
     done = len(list(out.glob("items/*/result.json")))
     if done != n:
@@ -102,9 +120,17 @@ def _check_cli_batch(out: Path, n: int) -> list[str]:
 def part_cli_batches(rounds: int, rng: random.Random, root: Path) -> None:
     for r in range(rounds):
         out = root / f"cli{r}" / "b"
-        procs = [subprocess.Popen([*AUTODRAG, *BATCH, "--out", str(out), *(["--shard", f"{i}/2"] if r % 2 else [])],
-                                  cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for i in range(rng.randint(2, 3))]
+        procs = [
+            subprocess.Popen(
+                [*AUTODRAG, *BATCH, "--out", str(out), *(["--shard", f"{i}/2"] if r % 2 else [])],
+                cwd=REPO,
+                env=ENV,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(rng.randint(2, 3))
+        ]
         victim = rng.randrange(len(procs))
         sig = rng.choice([signal.SIGKILL, signal.SIGINT])
         time.sleep(rng.uniform(4, 16))
@@ -114,12 +140,20 @@ def part_cli_batches(rounds: int, rng: random.Random, root: Path) -> None:
             _, err = p.communicate(timeout=600)
             codes.append(p.returncode)
             expect = (0, -9, 130) if i == victim else (0,)
-            _judge(f"cli round {r} proc {i} ({'killed ' + sig.name if i == victim else 'plain'})", None, err,
-                   p.returncode, expect, None)
+            _judge(
+                f"cli round {r} proc {i} ({'killed ' + sig.name if i == victim else 'plain'})",
+                None,
+                err,
+                p.returncode,
+                expect,
+                None,
+            )
         again = _run([*BATCH, "--out", str(out)])
         _judge(f"cli round {r} re-run", again, again.stderr, again.returncode, (0,), out)
-        NOTES.append(f"cli round {r}: {len(procs)} processes{' (shards)' if r % 2 else ''}, {sig.name} to one, "
-                     f"exit codes {codes}; re-run: {again.stdout.strip().splitlines()[0]}")
+        NOTES.append(
+            f"cli round {r}: {len(procs)} processes{' (shards)' if r % 2 else ''}, {sig.name} to one, "
+            f"exit codes {codes}; re-run: {again.stdout.strip().splitlines()[0]}"
+        )
         problems = _check_cli_batch(out, 4)
         if problems:
             COUNTS["data_lost"] += 1
@@ -130,8 +164,12 @@ def _mount_tmpfs(path: Path, size_kb: int) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
         return False
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(path)],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def _fill(path: Path, leave_kb: int) -> Path:
@@ -149,27 +187,77 @@ def part_full_disk(root: Path) -> None:
         return
     NOTES.append("full disk: a 4 MiB tmpfs mount")
     try:
-        ok = {"edit": _run(["edit", "--preset", "smile", "--seed", "1", "--steps", "3", "--device", "cpu",
-                            "--out", str(mnt / "edit")]),
-              "drag": _run(["drag", "--point", "60,50:60,56", "--steps", "3", "--device", "cpu",
-                            "--out", str(mnt / "drag")])}
+        ok = {
+            "edit": _run(
+                [
+                    "edit",
+                    "--preset",
+                    "smile",
+                    "--seed",
+                    "1",
+                    "--steps",
+                    "3",
+                    "--device",
+                    "cpu",
+                    "--out",
+                    str(mnt / "edit"),
+                ]
+            ),
+            "drag": _run(
+                [
+                    "drag",
+                    "--point",
+                    "60,50:60,56",
+                    "--steps",
+                    "3",
+                    "--device",
+                    "cpu",
+                    "--out",
+                    str(mnt / "drag"),
+                ]
+            ),
+        }
         for proc in ok.values():
             assert proc.returncode == 0, proc.stderr
         before = {name: _snapshot(mnt / name) for name in ok}
         filler = _fill(mnt, 60)
         cases = {
             "generate": ["generate", "--seeds", "0-20", "--device", "cpu", "--outdir", str(mnt / "gen")],
-            "edit": ["edit", "--preset", "smile", "--seed", "2", "--steps", "3", "--device", "cpu",
-                     "--out", str(mnt / "edit")],
-            "drag": ["drag", "--seed", "2", "--point", "60,50:60,56", "--steps", "3", "--device", "cpu",
-                     "--out", str(mnt / "drag")],
+            "edit": [
+                "edit",
+                "--preset",
+                "smile",
+                "--seed",
+                "2",
+                "--steps",
+                "3",
+                "--device",
+                "cpu",
+                "--out",
+                str(mnt / "edit"),
+            ],
+            "drag": [
+                "drag",
+                "--seed",
+                "2",
+                "--point",
+                "60,50:60,56",
+                "--steps",
+                "3",
+                "--device",
+                "cpu",
+                "--out",
+                str(mnt / "drag"),
+            ],
             "batch": [*BATCH, "--out", str(mnt / "batch")],
         }
         for name, args in cases.items():
             proc = _run(args)
             _judge(f"full disk {name}", proc, proc.stderr, proc.returncode, (1,), mnt)
-            NOTES.append(f"full disk {name}: exit {proc.returncode}, "
-                         f"{[ln for ln in proc.stderr.splitlines() if ln.startswith('Error:')][-1:]}")
+            NOTES.append(
+                f"full disk {name}: exit {proc.returncode}, "
+                f"{[ln for ln in proc.stderr.splitlines() if ln.startswith('Error:')][-1:]}"
+            )
             if name in before and _snapshot(mnt / name) != before[name]:
                 COUNTS["data_lost"] += 1
                 NOTES.append(f"full disk {name}: the previous run changed")
@@ -206,7 +294,9 @@ def main() -> int:
     print(json.dumps(COUNTS))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
-    return 0 if COUNTS["tracebacks"] + COUNTS["unclear"] + COUNTS["leftovers"] + COUNTS["data_lost"] == 0 else 1
+    return (
+        0 if COUNTS["tracebacks"] + COUNTS["unclear"] + COUNTS["leftovers"] + COUNTS["data_lost"] == 0 else 1
+    )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,12 @@ def measure(pkl: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fixtures", type=Path, default=REPO.parent / "shared" / "fixtures" / "nvidia_pickles")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--fixtures", type=Path, default=REPO.parent / "shared" / "fixtures" / "nvidia_pickles"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "CONFORMANCE.md")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -65,7 +69,9 @@ def main() -> None:
         "|---|" + "---|" * len(keys),
     ]
     for name, errs in rows.items():
-        lines.append(f"| `{name}` | " + " | ".join(f"{errs[k]:.1e}" if k in errs else "n/a" for k in keys) + " |")
+        lines.append(
+            f"| `{name}` | " + " | ".join(f"{errs[k]:.1e}" if k in errs else "n/a" for k in keys) + " |"
+        )
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

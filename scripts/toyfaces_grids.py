@@ -69,7 +69,9 @@ def main() -> None:
 
 def _generate(G: torch.nn.Module, z: np.ndarray) -> np.ndarray:
     with torch.no_grad():
-        return to_uint8(G(torch.from_numpy(np.asarray(z, np.float32).reshape(1, -1)), None, noise_mode="const"))
+        return to_uint8(
+            G(torch.from_numpy(np.asarray(z, np.float32).reshape(1, -1)), None, noise_mode="const")
+        )
 
 
 def _generator_grids(outdir: Path, specs: dict) -> None:

@@ -60,7 +60,7 @@ def get_plugin() -> ModuleType | None:
         try:
             _plugin = _load()
             return _plugin
-        except Exception as exc:  # noqa: BLE001 - any build failure (no compiler, nvcc error, ABI) falls back
+        except Exception as exc:
             _build_error = exc
             if not is_strict():
                 warnings.warn(

@@ -74,7 +74,7 @@ def _add(a: Sequence[int], b: Sequence[int]) -> list[int]:
 
 def setup_filter(
     f,
-    device: torch.device = torch.device("cpu"),  # noqa: B008 - NVIDIA's signature
+    device: torch.device = torch.device("cpu"),
     normalize: bool = True,
     flip_filter: bool = False,
     gain: float = 1,

@@ -25,8 +25,7 @@ from autodrag.networks.cli import open_generator
 
 __all__ = ["DRAG_FILES", "DRAG_PAIR", "DragPair", "drag", "read_mask_png"]
 
-DRAG_FILES = ("before.png", "after.png", "drag.gif", "drag_overlay.gif", "drag.mp4", "latent.npz",
-              "log.json")
+DRAG_FILES = ("before.png", "after.png", "drag.gif", "drag_overlay.gif", "drag.mp4", "latent.npz", "log.json")
 
 
 class DragPair(click.ParamType):
@@ -59,8 +58,10 @@ def read_mask_png(path: Path) -> np.ndarray:
     levels = np.unique(gray)
     odd = levels[~np.isin(levels, (0, 255))] if levels.max() > 1 else levels[~np.isin(levels, (0, 1))]
     if odd.size:
-        raise click.BadParameter(f"{path}: not binary (black = fixed, white = movable); "
-                                 f"found gray level {odd[0]}", param_hint="--mask")
+        raise click.BadParameter(
+            f"{path}: not binary (black = fixed, white = movable); found gray level {odd[0]}",
+            param_hint="--mask",
+        )
     return gray > 0
 
 
@@ -72,43 +73,122 @@ def _read_latent(path: Path, G: torch.nn.Module) -> np.ndarray:
 
 
 def _step_record(result: StepResult) -> dict:
-    return {"step": result.step, "points": result.points.round(3).tolist(),
-            "distances": result.distances.round(3).tolist(), "loss": result.loss, "ms": round(result.ms, 2)}
+    return {
+        "step": result.step,
+        "points": result.points.round(3).tolist(),
+        "distances": result.distances.round(3).tolist(),
+        "loss": result.loss,
+        "ms": round(result.ms, 2),
+    }
 
 
 @click.command()
-@click.option("--ckpt", type=click.Path(path_type=Path), default=None,
-              help="Generator (.pkl or .safetensors). Default: the bundled model.")
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
-              help="Seed of the start image.")
-@click.option("--latent", "latent_path", type=click.Path(path_type=Path), default=None,
-              help="Start from a saved latent (.npz with 'ws', e.g. a previous drag's latent.npz), "
-                   "not --seed.")
-@click.option("--trunc", "truncation_psi", type=float, default=1.0, show_default=True,
-              help="Truncation psi (with --seed).")
-@click.option("--point", "pairs", type=DRAG_PAIR, multiple=True,
-              help="Handle and target as ROW,COL:ROW,COL in image pixels; repeat for more points.")
-@click.option("--mask", "mask_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Movable region: a PNG the size of the image, white = movable, black = fixed.")
-@click.option("--w-plus/--w", "w_plus", default=_DEFAULTS.w_plus, show_default=True,
-              help="Optimise the first --rows rows of W+, or one w shared by all rows.")
-@click.option("--rows", "w_plus_rows", type=click.IntRange(min=1), default=_DEFAULTS.w_plus_rows, show_default=True,
-              help="W+ rows optimised (with --w-plus).")
-@click.option("--steps", type=click.IntRange(min=1), default=_DEFAULTS.max_steps, show_default=True,
-              help="Maximum steps.")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=_DEFAULTS.lr, show_default=True,
-              help="Adam learning rate.")
-@click.option("--tracking", type=click.Choice(TRACKING_METRICS), default=_DEFAULTS.tracking, show_default=True,
-              help="Feature distance for point tracking.")
-@click.option("--frame-every", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Render a GIF frame every N steps (each frame costs a full synthesis).")
-@click.option("--out", "outdir", type=click.Path(path_type=Path, file_okay=False), default=Path("out/drag"),
-              show_default=True, help="Output folder.")
+@click.option(
+    "--ckpt",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Generator (.pkl or .safetensors). Default: the bundled model.",
+)
+@click.option(
+    "--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, help="Seed of the start image."
+)
+@click.option(
+    "--latent",
+    "latent_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Start from a saved latent (.npz with 'ws', e.g. a previous drag's latent.npz), not --seed.",
+)
+@click.option(
+    "--trunc",
+    "truncation_psi",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Truncation psi (with --seed).",
+)
+@click.option(
+    "--point",
+    "pairs",
+    type=DRAG_PAIR,
+    multiple=True,
+    help="Handle and target as ROW,COL:ROW,COL in image pixels; repeat for more points.",
+)
+@click.option(
+    "--mask",
+    "mask_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Movable region: a PNG the size of the image, white = movable, black = fixed.",
+)
+@click.option(
+    "--w-plus/--w",
+    "w_plus",
+    default=_DEFAULTS.w_plus,
+    show_default=True,
+    help="Optimise the first --rows rows of W+, or one w shared by all rows.",
+)
+@click.option(
+    "--rows",
+    "w_plus_rows",
+    type=click.IntRange(min=1),
+    default=_DEFAULTS.w_plus_rows,
+    show_default=True,
+    help="W+ rows optimised (with --w-plus).",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=_DEFAULTS.max_steps,
+    show_default=True,
+    help="Maximum steps.",
+)
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=_DEFAULTS.lr,
+    show_default=True,
+    help="Adam learning rate.",
+)
+@click.option(
+    "--tracking",
+    type=click.Choice(TRACKING_METRICS),
+    default=_DEFAULTS.tracking,
+    show_default=True,
+    help="Feature distance for point tracking.",
+)
+@click.option(
+    "--frame-every",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Render a GIF frame every N steps (each frame costs a full synthesis).",
+)
+@click.option(
+    "--out",
+    "outdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("out/drag"),
+    show_default=True,
+    help="Output folder.",
+)
 @device_option
-def drag(ckpt: Path | None, seed: int, latent_path: Path | None, truncation_psi: float,
-         pairs: tuple[tuple[tuple[float, float], tuple[float, float]], ...], mask_path: Path | None,
-         w_plus: bool, w_plus_rows: int, steps: int, lr: float, tracking: str, frame_every: int, outdir: Path,
-         device: str) -> None:
+def drag(
+    ckpt: Path | None,
+    seed: int,
+    latent_path: Path | None,
+    truncation_psi: float,
+    pairs: tuple[tuple[tuple[float, float], tuple[float, float]], ...],
+    mask_path: Path | None,
+    w_plus: bool,
+    w_plus_rows: int,
+    steps: int,
+    lr: float,
+    tracking: str,
+    frame_every: int,
+    outdir: Path,
+    device: str,
+) -> None:
     """Drag handle points to target points (DragGAN) and write before/after images, GIFs, latent and log.
 
     Points are (row, col) image pixels: row 0 is the top, col 0 the left; integers are pixel centres.
@@ -148,8 +228,10 @@ def drag(ckpt: Path | None, seed: int, latent_path: Path | None, truncation_psi:
         for result in results:
             records.append(_step_record(result))
             progress.update(1)
-            progress.set_postfix(dist=f"{result.distances.max():.1f}px",
-                                 loss="-" if result.loss is None else f"{result.loss:.4f}")
+            progress.set_postfix(
+                dist=f"{result.distances.max():.1f}px",
+                loss="-" if result.loss is None else f"{result.loss:.4f}",
+            )
             if result.step % frame_every == 0 and not result.done:
                 frame = to_uint8(session.render())
                 frames.append(frame)
@@ -164,10 +246,27 @@ def drag(ckpt: Path | None, seed: int, latent_path: Path | None, truncation_psi:
     overlay_frames.append(draw_drag(last, summary.points, targets, movable, scale))
 
     with staged_outputs(outdir, DRAG_FILES, marker="log.json") as stage:  # this run complete, or the last one
-        _write_outputs(stage, overlay_frames, frames, session, summary, seed, latent_path, truncation_psi, targets,
-                       ckpt, G, config, handles0, mask_path, records)
-    click.echo(f"{summary.message}; wrote {outdir}/{{before,after}}.png, drag.gif, drag_overlay.gif, drag.mp4, "
-               "latent.npz, log.json")
+        _write_outputs(
+            stage,
+            overlay_frames,
+            frames,
+            session,
+            summary,
+            seed,
+            latent_path,
+            truncation_psi,
+            targets,
+            ckpt,
+            G,
+            config,
+            handles0,
+            mask_path,
+            records,
+        )
+    click.echo(
+        f"{summary.message}; wrote {outdir}/{{before,after}}.png, drag.gif, drag_overlay.gif, drag.mp4, "
+        "latent.npz, log.json"
+    )
     if summary.reason == "nan":
         raise click.ClickException(f"{summary.message} ({source})")
 
@@ -178,23 +277,56 @@ def _finite(image: torch.Tensor, what: str) -> torch.Tensor:
     return image
 
 
-def _write_outputs(outdir: Path, overlay_frames, frames, session, summary, seed, latent_path, truncation_psi,
-                   targets, ckpt, G, config, handles0, mask_path, records) -> None:
+def _write_outputs(
+    outdir: Path,
+    overlay_frames,
+    frames,
+    session,
+    summary,
+    seed,
+    latent_path,
+    truncation_psi,
+    targets,
+    ckpt,
+    G,
+    config,
+    handles0,
+    mask_path,
+    records,
+) -> None:
     save_png(outdir / "before.png", overlay_frames[0])
     save_png(outdir / "after.png", overlay_frames[-1])
     save_gif(outdir / "drag.gif", frames)
     save_gif(outdir / "drag_overlay.gif", overlay_frames)
     save_mp4(outdir / "drag.mp4", overlay_frames)
-    save_latent(outdir / "latent.npz", ws=session.latent.cpu().numpy(),
-                seed=seed if latent_path is None else -1, psi=truncation_psi, handles=summary.points,
-                targets=targets)
-    write_json_atomic(outdir / "log.json", {
-        "generator": str(ckpt) if ckpt else "bundled default", "family": G.family,
-        "resolution": G.img_resolution, "seed": seed if latent_path is None else None,
-        "latent": str(latent_path) if latent_path else None, "psi": truncation_psi, "config": asdict(config),
-        "handles": handles0.tolist(), "targets": targets.tolist(),
-        "mask": str(mask_path) if mask_path else None,
-        "steps": records,
-        "result": {"reason": summary.reason, "steps": summary.steps, "points": summary.points.tolist(),
-                   "distances": summary.distances.round(3).tolist(), "message": summary.message},
-    })
+    save_latent(
+        outdir / "latent.npz",
+        ws=session.latent.cpu().numpy(),
+        seed=seed if latent_path is None else -1,
+        psi=truncation_psi,
+        handles=summary.points,
+        targets=targets,
+    )
+    write_json_atomic(
+        outdir / "log.json",
+        {
+            "generator": str(ckpt) if ckpt else "bundled default",
+            "family": G.family,
+            "resolution": G.img_resolution,
+            "seed": seed if latent_path is None else None,
+            "latent": str(latent_path) if latent_path else None,
+            "psi": truncation_psi,
+            "config": asdict(config),
+            "handles": handles0.tolist(),
+            "targets": targets.tolist(),
+            "mask": str(mask_path) if mask_path else None,
+            "steps": records,
+            "result": {
+                "reason": summary.reason,
+                "steps": summary.steps,
+                "points": summary.points.tolist(),
+                "distances": summary.distances.round(3).tolist(),
+                "message": summary.message,
+            },
+        },
+    )

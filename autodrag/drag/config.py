@@ -13,8 +13,13 @@ TRACKING_METRICS = ("l1", "l2")
 NOISE_MODES = ("const", "none", "random")
 # DragConfig changes that give the paper's tracking and stop rule: one feature vector, matched against the
 # start feature only, on pixel centres; arrival on the tracked distance alone (floor 0.75 px).
-PAPER_TRACKING = {"track_patch": 0, "recent_weight": 0.0, "subpixel": False, "reliable_stop": False,
-                  "min_stop_distance": 0.75}
+PAPER_TRACKING = {
+    "track_patch": 0,
+    "recent_weight": 0.0,
+    "subpixel": False,
+    "reliable_stop": False,
+    "min_stop_distance": 0.75,
+}
 
 
 @dataclass(frozen=True)
@@ -76,27 +81,48 @@ class DragConfig:
             (self.w_plus_rows >= 1, f"w_plus_rows must be >= 1, got {self.w_plus_rows}"),
             (math.isfinite(self.r1) and self.r1 >= 0, f"r1 must be >= 0, got {self.r1}"),
             (math.isfinite(self.r2) and self.r2 > 0, f"r2 must be > 0, got {self.r2}"),
-            (math.isfinite(self.mask_weight) and self.mask_weight >= 0,
-             f"mask_weight must be >= 0, got {self.mask_weight}"),
-            (math.isfinite(self.image_mask_weight) and self.image_mask_weight >= 0,
-             f"image_mask_weight must be >= 0, got {self.image_mask_weight}"),
-            (math.isfinite(self.anchor_weight) and self.anchor_weight >= 0,
-             f"anchor_weight must be >= 0, got {self.anchor_weight}"),
-            (self.stop_distance is None or (math.isfinite(self.stop_distance) and self.stop_distance > 0),
-             f"stop_distance must be > 0 or None, got {self.stop_distance}"),
+            (
+                math.isfinite(self.mask_weight) and self.mask_weight >= 0,
+                f"mask_weight must be >= 0, got {self.mask_weight}",
+            ),
+            (
+                math.isfinite(self.image_mask_weight) and self.image_mask_weight >= 0,
+                f"image_mask_weight must be >= 0, got {self.image_mask_weight}",
+            ),
+            (
+                math.isfinite(self.anchor_weight) and self.anchor_weight >= 0,
+                f"anchor_weight must be >= 0, got {self.anchor_weight}",
+            ),
+            (
+                self.stop_distance is None or (math.isfinite(self.stop_distance) and self.stop_distance > 0),
+                f"stop_distance must be > 0 or None, got {self.stop_distance}",
+            ),
             (self.min_stop_distance >= 0, f"min_stop_distance must be >= 0, got {self.min_stop_distance}"),
-            (self.tracking in TRACKING_METRICS,
-             f"tracking must be one of {TRACKING_METRICS}, got {self.tracking!r}"),
+            (
+                self.tracking in TRACKING_METRICS,
+                f"tracking must be one of {TRACKING_METRICS}, got {self.tracking!r}",
+            ),
             (self.track_patch >= 0, f"track_patch must be >= 0, got {self.track_patch}"),
-            (math.isfinite(self.recent_weight) and 0 <= self.recent_weight <= 1,
-             f"recent_weight must be in [0, 1], got {self.recent_weight}"),
-            (self.patience is None or self.patience >= 0, f"patience must be >= 0 or None, got {self.patience}"),
-            (math.isfinite(self.latent_reg) and self.latent_reg >= 0,
-             f"latent_reg must be >= 0, got {self.latent_reg}"),
-            (self.noise_mode in NOISE_MODES,
-             f"noise_mode must be one of {NOISE_MODES}, got {self.noise_mode!r}"),
-            (self.reference_resolution > 0,
-             f"reference_resolution must be > 0, got {self.reference_resolution}"),
+            (
+                math.isfinite(self.recent_weight) and 0 <= self.recent_weight <= 1,
+                f"recent_weight must be in [0, 1], got {self.recent_weight}",
+            ),
+            (
+                self.patience is None or self.patience >= 0,
+                f"patience must be >= 0 or None, got {self.patience}",
+            ),
+            (
+                math.isfinite(self.latent_reg) and self.latent_reg >= 0,
+                f"latent_reg must be >= 0, got {self.latent_reg}",
+            ),
+            (
+                self.noise_mode in NOISE_MODES,
+                f"noise_mode must be one of {NOISE_MODES}, got {self.noise_mode!r}",
+            ),
+            (
+                self.reference_resolution > 0,
+                f"reference_resolution must be > 0, got {self.reference_resolution}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

@@ -119,9 +119,11 @@ def as_points(value: object, img_resolution: int, name: str = "points") -> torch
     if outside.any():
         i = int(outside.nonzero()[0])
         row, col = points[i].tolist()
-        raise DragInputError(f"{name}[{i}] = ({row:g}, {col:g}) is outside the "
-                             f"{img_resolution}x{img_resolution} image (rows and columns must be in "
-                             f"[{lo:g}, {hi:g}])")
+        raise DragInputError(
+            f"{name}[{i}] = ({row:g}, {col:g}) is outside the "
+            f"{img_resolution}x{img_resolution} image (rows and columns must be in "
+            f"[{lo:g}, {hi:g}])"
+        )
     return points.to(torch.float32)
 
 
@@ -153,8 +155,9 @@ def sample_features(features: torch.Tensor, points: torch.Tensor, window: Featur
     return values[0, :, 0].t().reshape(*lead, features.shape[1])  # [C, M] -> [..., C]
 
 
-def fixed_weight_map(movable: torch.Tensor, window: FeatureWindow,
-                     feature_size: tuple[int, int]) -> torch.Tensor:
+def fixed_weight_map(
+    movable: torch.Tensor, window: FeatureWindow, feature_size: tuple[int, int]
+) -> torch.Tensor:
     """The fixed region `1 - M` at feature resolution: area averages inside the window, 0 in the margin.
 
     Shape:
@@ -168,7 +171,7 @@ def fixed_weight_map(movable: torch.Tensor, window: FeatureWindow,
     fixed = 1 - movable.to(torch.float32)[None, None]
     pooled = F.interpolate(fixed, size=(extent, extent), mode="area")[0, 0]
     weights = torch.zeros(feature_size, dtype=torch.float32, device=movable.device)
-    weights[offset:offset + extent, offset:offset + extent] = pooled
+    weights[offset : offset + extent, offset : offset + extent] = pooled
     return weights
 
 
@@ -192,7 +195,9 @@ def as_movable_mask(mask: torch.Tensor | np.ndarray, resolution: int) -> torch.T
     return None if m.all() else m
 
 
-def as_handles_and_targets(handles: object, targets: object, resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
+def as_handles_and_targets(
+    handles: object, targets: object, resolution: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A drag's handles and targets as [N, 2] (row, col) tensors, checked: N >= 1, one target per handle,
     none equal to its handle (DragInputError naming the problem)."""
     p = as_points(handles, resolution, "handles")

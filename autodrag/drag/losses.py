@@ -33,8 +33,13 @@ def motion_directions(handles: torch.Tensor, targets: torch.Tensor) -> torch.Ten
     return torch.where(length >= 1, delta / length.clamp_min(1e-12), delta)
 
 
-def motion_loss(features: torch.Tensor, handles: torch.Tensor, targets: torch.Tensor, window: FeatureWindow,
-                offsets: torch.Tensor) -> torch.Tensor:
+def motion_loss(
+    features: torch.Tensor,
+    handles: torch.Tensor,
+    targets: torch.Tensor,
+    window: FeatureWindow,
+    offsets: torch.Tensor,
+) -> torch.Tensor:
     """Motion supervision: sum_i mean_{q, c} |F(q + d_i) - sg(F(q))|, q = p_i + offsets.
 
     Features are sampled bilinearly at sub-pixel positions straight from the feature map; only the
@@ -58,8 +63,9 @@ def motion_loss(features: torch.Tensor, handles: torch.Tensor, targets: torch.Te
     return (shifted - here.detach()).abs().mean(dim=(1, 2)).sum()
 
 
-def mask_loss(features: torch.Tensor, reference: torch.Tensor, fixed: torch.Tensor,
-              area: float) -> torch.Tensor:
+def mask_loss(
+    features: torch.Tensor, reference: torch.Tensor, fixed: torch.Tensor, area: float
+) -> torch.Tensor:
     """The fixed-region term |(F - F0) * (1 - M)|_1, computed at feature resolution.
 
     Args:
@@ -86,8 +92,9 @@ def image_mask_loss(image: torch.Tensor, reference: torch.Tensor, fixed: torch.T
     return ((image - reference).abs() * fixed).mean()
 
 
-def anchor_loss(features: torch.Tensor, points: torch.Tensor, references: torch.Tensor,
-                window: FeatureWindow) -> torch.Tensor:
+def anchor_loss(
+    features: torch.Tensor, points: torch.Tensor, references: torch.Tensor, window: FeatureWindow
+) -> torch.Tensor:
     """Anchors hold still: sum over anchors of mean_{q, c} |F(q) - F0(q)| on their discs.
 
     It sits on the same scale as one handle's motion term. Unlike the fixed region of a mask it is

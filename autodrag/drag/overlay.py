@@ -24,8 +24,14 @@ def _xy(points: np.ndarray | torch.Tensor, scale: float) -> list[tuple[float, fl
     return [(x, y) for x, y in rescale_points(np.array(xy.tolist()), scale).tolist()]
 
 
-def _arrow(draw: ImageDraw.ImageDraw, start: tuple[float, float], end: tuple[float, float], width: int,
-           head: float, gap: float) -> None:
+def _arrow(
+    draw: ImageDraw.ImageDraw,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    width: int,
+    head: float,
+    gap: float,
+) -> None:
     """A line with a filled head whose tip stops `gap` short of `end` (the target marker's edge)."""
     angle = math.atan2(end[1] - start[1], end[0] - start[0])
     length = math.hypot(end[0] - start[0], end[1] - start[1]) - gap
@@ -41,8 +47,13 @@ def _arrow(draw: ImageDraw.ImageDraw, start: tuple[float, float], end: tuple[flo
     draw.polygon([end, left, right], fill=ARROW_COLOR)
 
 
-def draw_drag(image: np.ndarray, handles: np.ndarray | torch.Tensor, targets: np.ndarray | torch.Tensor,
-              mask: np.ndarray | None = None, scale: int = 1) -> np.ndarray:
+def draw_drag(
+    image: np.ndarray,
+    handles: np.ndarray | torch.Tensor,
+    targets: np.ndarray | torch.Tensor,
+    mask: np.ndarray | None = None,
+    scale: int = 1,
+) -> np.ndarray:
     """A copy of `image` with the drag drawn on it (the input is not modified).
 
     Args:

@@ -34,14 +34,24 @@ from autodrag.drag.terms import ImageGuide, drag_terms
 from autodrag.drag.tracking import patch_descriptors, patch_offsets, track_handles
 from autodrag.latents import fit_ws, ws_from_seed
 
-__all__ = ["STOP_REASONS", "DragSession", "DragSummary", "ImageGuide", "PointTracker", "Snapshot", "StepResult"]
+__all__ = [
+    "STOP_REASONS",
+    "DragSession",
+    "DragSummary",
+    "ImageGuide",
+    "PointTracker",
+    "Snapshot",
+    "StepResult",
+]
+
 
 def _as_latent(w: torch.Tensor | np.ndarray, num_ws: int, w_dim: int, device: torch.device) -> torch.Tensor:
     """ws [num_ws, w_dim] (`latents.fit_ws`) on `device`, checked finite."""
     fitted = fit_ws(torch.as_tensor(w, dtype=torch.float32).detach(), num_ws, w_dim)
     if fitted is None:
-        raise DragInputError(f"latent has shape {list(np.shape(w))}, this generator needs [{num_ws}, {w_dim}] "
-                             f"(or [{w_dim}])")
+        raise DragInputError(
+            f"latent has shape {list(np.shape(w))}, this generator needs [{num_ws}, {w_dim}] (or [{w_dim}])"
+        )
     if not torch.isfinite(fitted).all():
         raise DragInputError("latent contains NaN or infinity")
     return fitted.to(device).clone()
@@ -66,7 +76,9 @@ class DragSession:
         config: how to drag (`DragConfig`).
     """
 
-    def __init__(self, G: torch.nn.Module, w0: torch.Tensor | np.ndarray, config: DragConfig | None = None) -> None:
+    def __init__(
+        self, G: torch.nn.Module, w0: torch.Tensor | np.ndarray, config: DragConfig | None = None
+    ) -> None:
         self._G = G.requires_grad_(False)
         self._device = next(G.parameters()).device
         self._resolution = int(G.img_resolution)
@@ -79,12 +91,15 @@ class DragSession:
         self.last_summary: DragSummary | None = None  # How the last finished drag ended.
 
     @classmethod
-    def from_seed(cls, G: torch.nn.Module, seed: int, truncation_psi: float = 1.0,
-                  config: DragConfig | None = None) -> DragSession:
+    def from_seed(
+        cls, G: torch.nn.Module, seed: int, truncation_psi: float = 1.0, config: DragConfig | None = None
+    ) -> DragSession:
         """A session on the image `autodrag generate --seeds SEED --trunc PSI` makes (unconditional G)."""
         if G.c_dim:
-            raise DragInputError(f"the generator is conditional ({G.c_dim} classes): start from ws mapped "
-                                 "with a class (CLI: --latent)")
+            raise DragInputError(
+                f"the generator is conditional ({G.c_dim} classes): start from ws mapped "
+                "with a class (CLI: --latent)"
+            )
         return cls(G, ws_from_seed(G, seed, truncation_psi), config)
 
     # ----------------------------------------------------------------------------------- state
@@ -98,10 +113,13 @@ class DragSession:
         synthesis = self._G.synthesis
         index = synthesis.drag_feature_index if config.feature_index is None else config.feature_index
         if not 0 <= index < synthesis.num_feature_layers:
-            raise DragInputError(f"feature_index must be in [0, {synthesis.num_feature_layers - 1}], got {index}")
+            raise DragInputError(
+                f"feature_index must be in [0, {synthesis.num_feature_layers - 1}], got {index}"
+            )
         if config.w_plus and config.w_plus_rows > self._G.num_ws:
-            raise DragInputError(f"w_plus_rows={config.w_plus_rows}, but the generator has only "
-                                 f"{self._G.num_ws} ws")
+            raise DragInputError(
+                f"w_plus_rows={config.w_plus_rows}, but the generator has only {self._G.num_ws} ws"
+            )
         self._config, self._feature_index = config, index
 
     @property
@@ -152,7 +170,9 @@ class DragSession:
         """[num_ws, w_dim]: the latent, with the drag's optimised offset applied to its rows."""
         return self._latent if self._drag is None else self._drag.current_ws()
 
-    def _synthesize(self, ws: torch.Tensor, with_image: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _synthesize(
+        self, ws: torch.Tensor, with_image: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(the drag feature map [1, C, H, W], the image [1, C, R, R] or None), running synthesis only up to
         the map (or to the end, `with_image`). The image comes anyway when the map is the last block; it
         carries the step's graph when `ws` does."""
@@ -161,8 +181,9 @@ class DragSession:
         noise_mode = (drag.config if drag is not None else self.config).noise_mode
         # Rows the drag does not optimise are constants: the network skips their gradient work.
         grad_rows = drag.delta.shape[0] if drag is not None and drag.config.w_plus else None
-        out = self._G.synthesis.forward_features(ws[None], stop_at=None if with_image else index,
-                                                 grad_rows=grad_rows, noise_mode=noise_mode)
+        out = self._G.synthesis.forward_features(
+            ws[None], stop_at=None if with_image else index, grad_rows=grad_rows, noise_mode=noise_mode
+        )
         return out.features[index], out.image
 
     def _features(self, ws: torch.Tensor) -> torch.Tensor:
@@ -176,9 +197,15 @@ class DragSession:
             return self._G.synthesis(self._current_ws().detach()[None], noise_mode=noise_mode)
 
     # ----------------------------------------------------------------------------------- drags
-    def start_drag(self, handles: object, targets: object, mask: torch.Tensor | np.ndarray | None = None,
-                   tracker: PointTracker | None = None, anchors: object = None,
-                   guide: ImageGuide | None = None) -> None:
+    def start_drag(
+        self,
+        handles: object,
+        targets: object,
+        mask: torch.Tensor | np.ndarray | None = None,
+        tracker: PointTracker | None = None,
+        anchors: object = None,
+        guide: ImageGuide | None = None,
+    ) -> None:
         """Begin a drag: take F0 and f_i = F0(p_i) at the current latent, and a fresh Adam optimiser.
 
         Args:
@@ -213,11 +240,24 @@ class DragSession:
         offsets = disc_offsets(scales.r1, self._device)
         patch = patch_offsets(config.track_patch, window, self._device)
         self._drag = DragState(
-            config=config, feature_index=self._feature_index, window=window, base=base, delta=delta,
-            optimizer=torch.optim.Adam([delta], lr=config.lr), handles=p.clone(), targets=t,
-            references=patch_descriptors(f0, p, window, patch), patch=patch, scales=scales, offsets=offsets,
-            terms=drag_terms(config, scales, window, delta, offsets, f0, i0, movable, a.to(self._device), guide),
-            tracker=tracker, good_delta=delta.detach().clone())
+            config=config,
+            feature_index=self._feature_index,
+            window=window,
+            base=base,
+            delta=delta,
+            optimizer=torch.optim.Adam([delta], lr=config.lr),
+            handles=p.clone(),
+            targets=t,
+            references=patch_descriptors(f0, p, window, patch),
+            patch=patch,
+            scales=scales,
+            offsets=offsets,
+            terms=drag_terms(
+                config, scales, window, delta, offsets, f0, i0, movable, a.to(self._device), guide
+            ),
+            tracker=tracker,
+            good_delta=delta.detach().clone(),
+        )
         self._history.set_points(p.cpu().numpy(), t.cpu().numpy())
         self._stop.clear()
 
@@ -259,17 +299,32 @@ class DragSession:
                     drag.tracked_after_update = False
                     if not torch.isfinite(drag.delta).all():
                         drag.restore_good("NaN/inf in the latent")
-        return StepResult(step=drag.steps, points=drag.handles.cpu().numpy().copy(),
-                          distances=drag.distances().cpu().numpy().copy(), loss=loss_value,
-                          ms=(time.perf_counter() - start) * 1e3, done=drag.reason is not None, reason=drag.reason)
+        return StepResult(
+            step=drag.steps,
+            points=drag.handles.cpu().numpy().copy(),
+            distances=drag.distances().cpu().numpy().copy(),
+            loss=loss_value,
+            ms=(time.perf_counter() - start) * 1e3,
+            done=drag.reason is not None,
+            reason=drag.reason,
+        )
 
     def _track(self, drag: DragState, features: torch.Tensor, image: torch.Tensor | None) -> None:
         """Update the handles on the current latent (features, or the drag's image tracker on `image`)."""
         if drag.tracker is None:
             config = drag.config
-            found = track_handles(features, drag.handles, drag.references, drag.recent, drag.window,
-                                  drag.scales.r2, drag.patch, config.tracking, config.recent_weight,
-                                  config.subpixel)
+            found = track_handles(
+                features,
+                drag.handles,
+                drag.references,
+                drag.recent,
+                drag.window,
+                drag.scales.r2,
+                drag.patch,
+                config.tracking,
+                config.recent_weight,
+                config.subpixel,
+            )
             drag.handles, drag.reliable = found.points, found.reliable
             drag.recent = found.recent if config.recent_weight > 0 else None
         else:
@@ -327,7 +382,9 @@ class DragSession:
         else:
             self._history.set_points(handles, targets)
         message = drag.message or f"{reason} after {drag.steps} steps, max distance {distances.max():.2f} px"
-        self.last_summary = DragSummary(reason, drag.steps, handles.copy(), targets.copy(), distances, message)
+        self.last_summary = DragSummary(
+            reason, drag.steps, handles.copy(), targets.copy(), distances, message
+        )
         return self.last_summary
 
     # ----------------------------------------------------------------------------------- history

@@ -37,7 +37,9 @@ class DragState:
     terms: list[LossTerm] = field(default_factory=list)  # Added to the motion loss, in this order.
     tracker: PointTracker | None = None  # Tracks handles on the image instead of the features.
     recent: torch.Tensor | None = None  # [N, P * C] patch features at the last tracked positions.
-    reliable: torch.Tensor | None = None  # [N] bool: the last tracking's two matches agreed (None: not known).
+    reliable: torch.Tensor | None = (
+        None  # [N] bool: the last tracking's two matches agreed (None: not known).
+    )
     good_delta: torch.Tensor | None = None  # Last delta whose features were finite.
     best_delta: torch.Tensor | None = None  # Delta with the lowest mean tracked distance so far.
     best_mean: float = float("inf")

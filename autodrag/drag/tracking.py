@@ -23,8 +23,14 @@ def _distance(values: torch.Tensor, references: torch.Tensor, metric: str) -> to
     return diff.abs().sum(dim=-1) if metric == "l1" else diff.square().sum(dim=-1).sqrt()
 
 
-def track_points(features: torch.Tensor, points: torch.Tensor, references: torch.Tensor,
-                 window: FeatureWindow, radius: int, metric: str = "l1") -> tuple[torch.Tensor, torch.Tensor]:
+def track_points(
+    features: torch.Tensor,
+    points: torch.Tensor,
+    references: torch.Tensor,
+    window: FeatureWindow,
+    radius: int,
+    metric: str = "l1",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Nearest-feature search: p_i <- argmin_q |F(q) - f_i| over pixel centres q near p_i.
 
     The candidates are the image pixel centres in the square of half-size `radius` around `round(p_i)`
@@ -63,8 +69,9 @@ def patch_offsets(half: int, window: FeatureWindow, device: torch.device | str =
     return square_offsets(half, device) * max(1.0, 1.0 / window.scale)
 
 
-def patch_descriptors(features: torch.Tensor, points: torch.Tensor, window: FeatureWindow,
-                      patch: torch.Tensor) -> torch.Tensor:
+def patch_descriptors(
+    features: torch.Tensor, points: torch.Tensor, window: FeatureWindow, patch: torch.Tensor
+) -> torch.Tensor:
     """Features of the patch around each point, flattened: [..., P * C] (points [..., 2], patch [P, 2])."""
     values = sample_features(features, points[..., None, :] + patch, window)  # [..., P, C]
     return values.flatten(-2)
@@ -107,9 +114,18 @@ class Tracked:
     recent: torch.Tensor  # [N, D] the descriptors at the new positions (the next step's recent ones).
 
 
-def track_handles(features: torch.Tensor, points: torch.Tensor, initial: torch.Tensor,
-                  recent: torch.Tensor | None, window: FeatureWindow, radius: int, patch: torch.Tensor,
-                  metric: str = "l1", recent_weight: float = 0.5, subpixel: bool = True) -> Tracked:
+def track_handles(
+    features: torch.Tensor,
+    points: torch.Tensor,
+    initial: torch.Tensor,
+    recent: torch.Tensor | None,
+    window: FeatureWindow,
+    radius: int,
+    patch: torch.Tensor,
+    metric: str = "l1",
+    recent_weight: float = 0.5,
+    subpixel: bool = True,
+) -> Tracked:
     """Patch matching against the initial and the recent descriptor, refined to sub-pixel positions.
 
     The cost of a candidate q (a pixel centre in the square of half-size `radius` around round(p_i),
@@ -135,7 +151,9 @@ def track_handles(features: torch.Tensor, points: torch.Tensor, initial: torch.T
         if recent is None or recent_weight <= 0:
             cost, reliable = d_init, torch.ones(points.shape[0], dtype=torch.bool, device=points.device)
         else:
-            d_recent = (_distance(values, recent[:, None, :], metric) * scale).masked_fill(~inside, float("inf"))
+            d_recent = (_distance(values, recent[:, None, :], metric) * scale).masked_fill(
+                ~inside, float("inf")
+            )
             cost = (1 - recent_weight) * d_init + recent_weight * d_recent
             gap = offsets[d_init.argmin(dim=1)] - offsets[d_recent.argmin(dim=1)]
             reliable = gap.norm(dim=1) <= 1.0

@@ -64,20 +64,24 @@ def _number(value) -> bool:
 
 def _check_event(i: int, event) -> str | None:
     if not isinstance(event, dict):
-        return f"event {i} is {type(event).__name__}, not an object like {{\"click\": \"Start\"}}"
+        return f'event {i} is {type(event).__name__}, not an object like {{"click": "Start"}}'
     kinds = [k for k in ("click", "image", "wait_idle") if k in event]
     unknown = sorted(set(event) - {"click", "image", "wait_idle", "frame"})
     if unknown:
         return f"event {i}: unknown key {unknown[0]!r} (keys: click, image, wait_idle, frame)"
     if len(kinds) != 1:
         return f"event {i}: needs exactly one of click, image, wait_idle"
-    if "frame" in event and not (isinstance(event["frame"], int) and not isinstance(event["frame"], bool)
-                                 and event["frame"] >= 0):
+    if "frame" in event and not (
+        isinstance(event["frame"], int) and not isinstance(event["frame"], bool) and event["frame"] >= 0
+    ):
         return f"event {i}: frame must be a whole number >= 0, got {event['frame']!r}"
     if "click" in event and not (isinstance(event["click"], str) and event["click"]):
         return f"event {i}: click must be a widget label (a string), got {event['click']!r}"
-    if "image" in event and not (isinstance(event["image"], list) and len(event["image"]) == 2
-                                 and all(_number(v) for v in event["image"])):
+    if "image" in event and not (
+        isinstance(event["image"], list)
+        and len(event["image"]) == 2
+        and all(_number(v) for v in event["image"])
+    ):
         return f"event {i}: image must be [row, col] numbers, got {event['image']!r}"
     if "wait_idle" in event and event["wait_idle"] is not True:
         return f"event {i}: wait_idle must be true"
@@ -116,7 +120,10 @@ class ScriptPlayer:
     events: list[dict]
     index: int = 0
     release_next: bool = False
-    position: tuple[float, float] = (0.0, 0.0)  # where the pending press happened (the release goes there too)
+    position: tuple[float, float] = (
+        0.0,
+        0.0,
+    )  # where the pending press happened (the release goes there too)
     waited: int = 0  # frames the current click has waited for its widget
 
     @property
@@ -144,8 +151,10 @@ class ScriptPlayer:
                 self.waited += 1
                 if self.waited > MAX_WAIT_FRAMES:
                     known = ", ".join(sorted(ui.REGISTRY.rects)[:12])
-                    raise ScriptError(f"--script event {self.index}: no widget {event['click']!r} after "
-                                      f"{MAX_WAIT_FRAMES} frames (widgets: {known}, ...)")
+                    raise ScriptError(
+                        f"--script event {self.index}: no widget {event['click']!r} after "
+                        f"{MAX_WAIT_FRAMES} frames (widgets: {known}, ...)"
+                    )
                 return  # not drawn yet (e.g. a panel still opening): try next frame
             self.waited = 0
             io.mouse_pos = ui.REGISTRY.centre(event["click"])
@@ -173,8 +182,17 @@ class ImageView:
         gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MAG_FILTER, gl.GL_NEAREST)
         gl.glPixelStorei(gl.GL_UNPACK_ALIGNMENT, 1)
         h, w = image.shape[:2]
-        gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, gl.GL_RGB, w, h, 0, gl.GL_RGB, gl.GL_UNSIGNED_BYTE,
-                        np.ascontiguousarray(image))
+        gl.glTexImage2D(
+            gl.GL_TEXTURE_2D,
+            0,
+            gl.GL_RGB,
+            w,
+            h,
+            0,
+            gl.GL_RGB,
+            gl.GL_UNSIGNED_BYTE,
+            np.ascontiguousarray(image),
+        )
 
     def draw(self, ctrl: Controller, size: float) -> None:
         if ctrl.image is None:
@@ -249,8 +267,13 @@ def _draw_frame(ctrl: Controller, fields: TextFields, view: ImageView, width: in
     imgui.end()
     imgui.set_next_window_position(SIDEBAR_WIDTH, 0)
     imgui.set_next_window_size(width - SIDEBAR_WIDTH, height)
-    imgui.begin("Image", flags=imgui.WINDOW_NO_MOVE | imgui.WINDOW_NO_RESIZE | imgui.WINDOW_NO_COLLAPSE
-                | imgui.WINDOW_NO_SCROLLBAR)
+    imgui.begin(
+        "Image",
+        flags=imgui.WINDOW_NO_MOVE
+        | imgui.WINDOW_NO_RESIZE
+        | imgui.WINDOW_NO_COLLAPSE
+        | imgui.WINDOW_NO_SCROLLBAR,
+    )
     view.draw(ctrl, min(width - SIDEBAR_WIDTH, height) - 40)
     imgui.end()
 
@@ -258,11 +281,18 @@ def _draw_frame(ctrl: Controller, fields: TextFields, view: ImageView, width: in
 def _frame_stats(frame_ms: list[tuple[float, bool]]) -> dict:
     """Frame-time statistics over all frames and over the frames drawn while a drag was running."""
     out = {}
-    for name, values in (("all", [ms for ms, _ in frame_ms]), ("dragging", [ms for ms, busy in frame_ms if busy])):
+    for name, values in (
+        ("all", [ms for ms, _ in frame_ms]),
+        ("dragging", [ms for ms, busy in frame_ms if busy]),
+    ):
         if values:
             ms = np.array(values)
-            out[name] = {"frames": len(ms), "median_ms": float(np.median(ms)),
-                         "p95_ms": float(np.percentile(ms, 95)), "max_ms": float(ms.max())}
+            out[name] = {
+                "frames": len(ms),
+                "median_ms": float(np.median(ms)),
+                "p95_ms": float(np.percentile(ms, 95)),
+                "max_ms": float(ms.max()),
+            }
     return out
 
 
@@ -326,8 +356,12 @@ def main(argv: list[str] | None = None) -> int:
     """`python visualizer_drag_auto.py [ckpt.pkl] [--frames N --screenshot out.png --script events.json ...]`."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="AutoDrag visualizer: DragGAN with Face Adjustments presets.")
-    parser.add_argument("ckpt", nargs="?", type=Path, default=None, help="generator .pkl/.safetensors (default: bundled)")
+    parser = argparse.ArgumentParser(
+        description="AutoDrag visualizer: DragGAN with Face Adjustments presets."
+    )
+    parser.add_argument(
+        "ckpt", nargs="?", type=Path, default=None, help="generator .pkl/.safetensors (default: bundled)"
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--capture-dir", type=Path, default=Path("out/captures"))
     parser.add_argument("--frames", type=int, default=None, help="exit after N frames (after the script)")
@@ -339,9 +373,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1280x800", help="window size WxH")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
-    options = AppOptions(ckpt=args.ckpt, width=width, height=height, device=args.device,
-                         capture_dir=args.capture_dir, frames=args.frames, screenshot=args.screenshot,
-                         script=args.script, print_widgets=args.print_widgets, log=args.log, stats=args.stats)
+    options = AppOptions(
+        ckpt=args.ckpt,
+        width=width,
+        height=height,
+        device=args.device,
+        capture_dir=args.capture_dir,
+        frames=args.frames,
+        screenshot=args.screenshot,
+        script=args.script,
+        print_widgets=args.print_widgets,
+        log=args.log,
+        stats=args.stats,
+    )
     try:
         return run_app(options)
     except ScriptError as exc:

@@ -7,8 +7,9 @@ import click
 __all__ = ["gui"]
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                                 "help_option_names": []})
+@click.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+)
 @click.pass_context
 def gui(ctx: click.Context) -> None:
     """Open the desktop visualizer (arguments as visualizer_drag_auto.py; --help lists them)."""

@@ -158,11 +158,19 @@ class Controller:
         self._record(f"seed {self.seed}, psi {self.psi:g}")
 
     @_user_action
-    def set_drag_options(self, w_plus: bool | None = None, lr: float | None = None, max_steps: int | None = None,
-                         mask_weight: float | None = None) -> None:
+    def set_drag_options(
+        self,
+        w_plus: bool | None = None,
+        lr: float | None = None,
+        max_steps: int | None = None,
+        mask_weight: float | None = None,
+    ) -> None:
         """W/W+, step size, max steps, mask lambda: used by the next drag."""
-        changes = {k: v for k, v in dict(w_plus=w_plus, lr=lr, max_steps=max_steps, mask_weight=mask_weight).items()
-                   if v is not None}
+        changes = {
+            k: v
+            for k, v in dict(w_plus=w_plus, lr=lr, max_steps=max_steps, mask_weight=mask_weight).items()
+            if v is not None
+        }
         self.drag_config = replace(self.drag_config, **changes)
         if self.session is not None:
             self.session.config = self.drag_config
@@ -189,7 +197,9 @@ class Controller:
     # ------------------------------------------------------------------ points and mask
     def _check_inside(self, row: float, col: float) -> None:
         if not (0 <= row <= self.resolution - 1 and 0 <= col <= self.resolution - 1):
-            raise ValueError(f"({row:.0f}, {col:.0f}) is outside the {self.resolution}x{self.resolution} image")
+            raise ValueError(
+                f"({row:.0f}, {col:.0f}) is outside the {self.resolution}x{self.resolution} image"
+            )
 
     @_user_action
     def click_image(self, row: float, col: float) -> None:
@@ -287,13 +297,28 @@ class Controller:
         plan = self._preset_plan
         if self.view.pending_preset is not None and plan is not None and n == len(plan.handle_rows):
             # A preset's handles are landmarks: track and guide them as `autodrag edit` does (presets.wiring).
-            drag = preset_drag(self.session, self._landmark_detector(), plan,
-                               config=preset_drag_config(self.drag_config, presets=plan.presets), mask=mask)
+            drag = preset_drag(
+                self.session,
+                self._landmark_detector(),
+                plan,
+                config=preset_drag_config(self.drag_config, presets=plan.presets),
+                mask=mask,
+            )
             self.session.config = drag.config
             handles, targets, anchors = drag.handles, drag.targets, drag.anchors
             tracker, guide = drag.tracker, drag.guide
-        self._worker = DragWorker(self.session, self._drag_id, handles, targets, mask, self.drag_config.max_steps,
-                                  render_every_s=self.render_every_s, tracker=tracker, anchors=anchors, guide=guide)
+        self._worker = DragWorker(
+            self.session,
+            self._drag_id,
+            handles,
+            targets,
+            mask,
+            self.drag_config.max_steps,
+            render_every_s=self.render_every_s,
+            tracker=tracker,
+            anchors=anchors,
+            guide=guide,
+        )
         self._worker.start()
         self._record(f"drag started ({n} points)")
 
@@ -336,8 +361,10 @@ class Controller:
             self.view.pending_preset = None
             if self.view.show_landmarks:
                 self._detect_landmarks()
-            self._record(f"drag {msg.summary.reason} after {msg.summary.steps} steps, "
-                         f"max distance {float(np.max(msg.summary.distances, initial=0)):.1f} px")
+            self._record(
+                f"drag {msg.summary.reason} after {msg.summary.steps} steps, "
+                f"max distance {float(np.max(msg.summary.distances, initial=0)):.1f} px"
+            )
         else:
             self.status = f"step {msg.step}, max distance {float(np.max(msg.distances, initial=0)):.1f} px"
 
@@ -382,7 +409,9 @@ class Controller:
         """Save the current image (PNG) and latent (.npz) into the capture folder."""
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{self.image_version:04d}"
         png = save_png(self.capture_dir / f"capture-{stamp}.png", self.image)
-        save_latent(self.capture_dir / f"capture-{stamp}.npz", ws=self.session.latent.cpu().numpy(), seed=self.seed)
+        save_latent(
+            self.capture_dir / f"capture-{stamp}.npz", ws=self.session.latent.cpu().numpy(), seed=self.seed
+        )
         self._record(f"saved {png}")
         return png
 
@@ -398,7 +427,9 @@ class Controller:
 
     # ------------------------------------------------------------------ additions for the web front end
     @_user_action
-    def paint_stroke(self, points: list[tuple[float, float]], movable: bool, radius: float | None = None) -> None:
+    def paint_stroke(
+        self, points: list[tuple[float, float]], movable: bool, radius: float | None = None
+    ) -> None:
         """Paint a brush stroke through (row, col) points (gaps filled), movable or fixed; radius in pixels."""
         self._require_idle()
         if self.G is None:
@@ -435,8 +466,14 @@ class Controller:
 
     # ------------------------------------------------------------------ photos (autodrag.photos)
     @_user_action
-    def open_photo(self, path: str | Path, backend: str = "auto", face: int = 0, config=None,
-                   project_dir: str | Path | None = None) -> None:
+    def open_photo(
+        self,
+        path: str | Path,
+        backend: str = "auto",
+        face: int = 0,
+        config=None,
+        project_dir: str | Path | None = None,
+    ) -> None:
         """Invert a photo's face in the worker thread (progress in the status line; a finished project in
         `project_dir`, default <capture dir>/projects/<photo stem>, is reused), then drag on the tuned
         generator at the pivot: the Drag, Mask and Face Adjustments panels work on the photo's face."""
@@ -453,8 +490,13 @@ class Controller:
         path = Path(path)
         bundled = self.ckpt is None
         # bad input fails here, at once, in the status line (nothing written)
-        prep = prepare_photo(path, int(G.img_resolution), resolve_backend(backend, bundled), int(face),
-                             resolve_framing("auto", bundled))
+        prep = prepare_photo(
+            path,
+            int(G.img_resolution),
+            resolve_backend(backend, bundled),
+            int(face),
+            resolve_framing("auto", bundled),
+        )
         directory = Path(project_dir) if project_dir else self.capture_dir / "projects" / path.stem
         messages: queue.Queue = queue.Queue()
         stop = threading.Event()
@@ -463,11 +505,21 @@ class Controller:
             from autodrag.photos.pipeline import invert_photo
 
             try:
-                project = invert_photo(path, G, directory, backend, int(face), config,
-                                       progress=lambda stage, step, total, loss: messages.put(
-                                           ("progress", f"inverting {path.name}: {stage} {step}/{total}")),
-                                       should_stop=stop.is_set, generator_path=self.ckpt, bundled=bundled,
-                                       prepared=prep)
+                project = invert_photo(
+                    path,
+                    G,
+                    directory,
+                    backend,
+                    int(face),
+                    config,
+                    progress=lambda stage, step, total, loss: messages.put(
+                        ("progress", f"inverting {path.name}: {stage} {step}/{total}")
+                    ),
+                    should_stop=stop.is_set,
+                    generator_path=self.ckpt,
+                    bundled=bundled,
+                    prepared=prep,
+                )
                 messages.put(("done", project))
             except Exception as exc:  # reported in the status line
                 messages.put(("error", f"{type(exc).__name__}: {exc}"))
@@ -502,8 +554,10 @@ class Controller:
                 self.G = project.G_tuned
                 self._new_session(torch.from_numpy(project.ws_pivot).to(self.device))
                 self._photo["reconstruction"] = self.image.copy()
-                self._record(f"opened {job['path'].name}: {project.note}; "
-                             f"PSNR {project.metrics.get('psnr_tune', project.metrics.get('psnr_w_plus', 0.0)):.1f} dB")
+                self._record(
+                    f"opened {job['path'].name}: {project.note}; "
+                    f"PSNR {project.metrics.get('psnr_tune', project.metrics.get('psnr_w_plus', 0.0)):.1f} dB"
+                )
         return changed
 
     @_user_action
@@ -520,11 +574,19 @@ class Controller:
         project = info["project"]
         photo = load_photo(info["path"])
         landmarks = np.asarray(project.layout.get("landmarks_crop"), dtype=np.float64)
-        pasted = paste_edit(photo.rgb, self.image, info["reconstruction"], project.transform, landmarks,
-                            movable_crop=self.mask)
+        pasted = paste_edit(
+            photo.rgb,
+            self.image,
+            info["reconstruction"],
+            project.transform,
+            landmarks,
+            movable_crop=self.mask,
+        )
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{self.image_version:04d}"
-        out = save_photo(self.capture_dir / f"photo-{info['path'].stem}-{stamp}{default_output_suffix(photo)}",
-                         compose_output(photo, pasted.rgb, pasted.mask))
+        out = save_photo(
+            self.capture_dir / f"photo-{info['path'].stem}-{stamp}{default_output_suffix(photo)}",
+            compose_output(photo, pasted.rgb, pasted.mask),
+        )
         self.last_photo_paste = pasted
         self._record(f"saved {out} ({int(pasted.mask.sum())} pixels pasted)")
         return out

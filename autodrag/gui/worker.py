@@ -33,10 +33,19 @@ class Progress:
 class DragWorker:
     """Owns one thread that starts the drag and runs `session.run()`; the GUI reads `Progress` from `messages`."""
 
-    def __init__(self, session: DragSession, drag_id: int, handles: np.ndarray, targets: np.ndarray,
-                 mask: np.ndarray | None, max_steps: int, render_every_s: float = 0.25,
-                 tracker: PointTracker | None = None, anchors: np.ndarray | None = None,
-                 guide: ImageGuide | None = None) -> None:
+    def __init__(
+        self,
+        session: DragSession,
+        drag_id: int,
+        handles: np.ndarray,
+        targets: np.ndarray,
+        mask: np.ndarray | None,
+        max_steps: int,
+        render_every_s: float = 0.25,
+        tracker: PointTracker | None = None,
+        anchors: np.ndarray | None = None,
+        guide: ImageGuide | None = None,
+    ) -> None:
         self.messages: queue.Queue[Progress] = queue.Queue()
         self._session, self._id = session, drag_id
         self._drag_args = (handles, targets, mask, tracker, anchors, guide)
@@ -66,11 +75,25 @@ class DragWorker:
                 if time.monotonic() - last_render >= self._render_every_s:
                     image = to_uint8(self._session.render())
                     last_render = time.monotonic()
-                self.messages.put(Progress(self._id, result.step, result.points, result.distances, result.loss, image))
+                self.messages.put(
+                    Progress(self._id, result.step, result.points, result.distances, result.loss, image)
+                )
             summary = self._session.last_summary
             final = to_uint8(self._session.render())
-            self.messages.put(Progress(self._id, summary.steps, summary.points, summary.distances, None, final,
-                                       summary=summary))
+            self.messages.put(
+                Progress(
+                    self._id, summary.steps, summary.points, summary.distances, None, final, summary=summary
+                )
+            )
         except Exception as exc:  # reported in the status line; the window must not crash
-            self.messages.put(Progress(self._id, 0, np.zeros((0, 2)), np.zeros(0), None, None,
-                                       error=f"{type(exc).__name__}: {exc}"))
+            self.messages.put(
+                Progress(
+                    self._id,
+                    0,
+                    np.zeros((0, 2)),
+                    np.zeros(0),
+                    None,
+                    None,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            )

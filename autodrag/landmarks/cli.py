@@ -42,10 +42,16 @@ def _read_rgb(path: str) -> np.ndarray:
     help="Detector weights (default: the bundled ones).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: [{image, landmarks_xy: [[x, y] x 68]}].")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=_toy_backend.MIN_FACE_SCORE, show_default=True,
-              help="toy backend: face/no-face confidence below which an image is 'no face found' (0: off).")
-def landmarks_command(images: tuple[str, ...], backend: str, checkpoint: str | None, as_json: bool,
-                      min_score: float) -> None:
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=_toy_backend.MIN_FACE_SCORE,
+    show_default=True,
+    help="toy backend: face/no-face confidence below which an image is 'no face found' (0: off).",
+)
+def landmarks_command(
+    images: tuple[str, ...], backend: str, checkpoint: str | None, as_json: bool, min_score: float
+) -> None:
     """Print the 68 facial landmarks (x, y pixels, iBUG-68 order) of each IMAGE.
 
     `toy` is the bundled detector for toy faces and the bundled generator's outputs (offline);
@@ -70,8 +76,10 @@ def landmarks_command(images: tuple[str, ...], backend: str, checkpoint: str | N
     if hasattr(detector, "face_scores") and min_score > 0:
         for path, score in zip(images, detector.face_scores(arrays)):
             if score < min_score:
-                raise click.ClickException(f"{path}: no face found (toy detector confidence {score:.2f} < "
-                                           f"--min-score {min_score:.2f})")
+                raise click.ClickException(
+                    f"{path}: no face found (toy detector confidence {score:.2f} < "
+                    f"--min-score {min_score:.2f})"
+                )
     try:
         results = detector.detect_many(arrays)
     except _fan_backend.NoFaceFound as exc:

@@ -52,8 +52,9 @@ def _load() -> tuple[object, object]:
     try:
         import dlib
     except ImportError as exc:
-        raise DlibMissing(f"the dlib backend needs the packages dlib-bin and face-recognition-models; "
-                          f"{INSTALL_HINT}") from exc
+        raise DlibMissing(
+            f"the dlib backend needs the packages dlib-bin and face-recognition-models; {INSTALL_HINT}"
+        ) from exc
     return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(shape_model_path()))
 
 

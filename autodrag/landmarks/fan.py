@@ -23,7 +23,11 @@ from autodrag.cli_types import resolve_device
 from autodrag.landmarks.base import LandmarkDetector, check_image, register_detector
 
 __all__ = [
-    "FanDetector", "LandmarkWeightsMissing", "NoFaceFound", "fan_soft_landmarks", "fan_weight_files",
+    "FanDetector",
+    "LandmarkWeightsMissing",
+    "NoFaceFound",
+    "fan_soft_landmarks",
+    "fan_weight_files",
     "weights_cache_dir",
 ]
 
@@ -55,6 +59,7 @@ def fan_weight_files(use_face_detector: bool) -> list[Path]:
 
 def _fetch(url: str, dest: Path, timeout_s: float) -> None:
     """Download `url` to `dest` atomically, failing fast (no hang) when offline."""
+
     def download(tmp: Path) -> None:
         with urllib.request.urlopen(url, timeout=timeout_s) as response, open(tmp, "wb") as out:
             while chunk := response.read(1 << 20):
@@ -64,7 +69,9 @@ def _fetch(url: str, dest: Path, timeout_s: float) -> None:
 
 
 def _ensure_weights(use_face_detector: bool, download: bool, timeout_s: float) -> None:
-    missing = [(u, f) for u, f in zip([FAN_URL, SFD_URL], fan_weight_files(use_face_detector)) if not f.exists()]
+    missing = [
+        (u, f) for u, f in zip([FAN_URL, SFD_URL], fan_weight_files(use_face_detector)) if not f.exists()
+    ]
     failures, why = [], "downloading is off"
     for url, path in missing:
         if not download:
@@ -79,7 +86,8 @@ def _ensure_weights(use_face_detector: bool, download: bool, timeout_s: float) -
         names = ", ".join(p.name for p in failures)
         raise LandmarkWeightsMissing(
             f"face-alignment weights not found: {names} ({why}); put the file(s) in {weights_cache_dir()} "
-            "(set TORCH_HOME to use another cache) or use --landmarks toy")
+            "(set TORCH_HOME to use another cache) or use --landmarks toy"
+        )
 
 
 def whole_image_crop(width: int, height: int) -> tuple[tuple[float, float], float]:
@@ -89,8 +97,9 @@ def whole_image_crop(width: int, height: int) -> tuple[tuple[float, float], floa
     return (w / 2, h / 2 - 0.12 * h), 200.0 * (w + h) / 195.0
 
 
-def fan_soft_landmarks(network: torch.nn.Module, image: torch.Tensor,
-                       sharpness: float = SOFT_ARGMAX_SHARPNESS) -> torch.Tensor:
+def fan_soft_landmarks(
+    network: torch.nn.Module, image: torch.Tensor, sharpness: float = SOFT_ARGMAX_SHARPNESS
+) -> torch.Tensor:
     """Differentiable FAN landmarks: crop (grid_sample), FAN, soft-argmax over each heatmap.
 
     The crop and the heatmap-to-image mapping are face-alignment's for the whole-image box; the
@@ -109,8 +118,9 @@ def fan_soft_landmarks(network: torch.nn.Module, image: torch.Tensor,
     xs, ys = cx + steps * side, cy + steps * side  # image pixel (centre = integer) of each crop pixel
     gx, gy = (2 * xs + 1) / width - 1, (2 * ys + 1) / height - 1  # grid_sample, align_corners=False
     grid = torch.stack(torch.meshgrid(gy, gx, indexing="ij")[::-1], dim=-1)[None]  # [1, S, S, (x, y)]
-    crop = torch.nn.functional.grid_sample((image.clamp(-1, 1) + 1) / 2, grid, mode="bilinear",
-                                           padding_mode="zeros", align_corners=False)
+    crop = torch.nn.functional.grid_sample(
+        (image.clamp(-1, 1) + 1) / 2, grid, mode="bilinear", padding_mode="zeros", align_corners=False
+    )
     heatmaps = network(crop)
     heatmaps = heatmaps[-1] if isinstance(heatmaps, (list, tuple)) else heatmaps  # [1, 68, 64, 64]
     n, k, hh, hw = heatmaps.shape
@@ -143,8 +153,12 @@ class FanDetector(LandmarkDetector):
         _ensure_weights(use_face_detector, download, download_timeout_s)
         self.use_face_detector = use_face_detector
         self._fa = face_alignment.FaceAlignment(
-            face_alignment.LandmarksType.TWO_D, device=device, flip_input=flip_input,
-            face_detector="sfd" if use_face_detector else "folder", compile=compile)
+            face_alignment.LandmarksType.TWO_D,
+            device=device,
+            flip_input=flip_input,
+            face_detector="sfd" if use_face_detector else "folder",
+            compile=compile,
+        )
 
     @property
     def differentiable(self) -> bool:

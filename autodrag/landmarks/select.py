@@ -11,8 +11,8 @@ BACKENDS = ("auto", "toy", "fan", "dlib")
 
 def detector_for(backend: str, bundled_model: bool, device: str = "cpu") -> LandmarkDetector:
     """'auto' -> 'toy' for the bundled generator, 'fan' (face-alignment) for any other checkpoint."""
-    import autodrag.landmarks.dlib_backend  # noqa: F401  (registers 'dlib')
-    import autodrag.landmarks.fan  # noqa: F401  (registers 'fan')
+    import autodrag.landmarks.dlib_backend
+    import autodrag.landmarks.fan
     import autodrag.landmarks.toy  # noqa: F401  (registers 'toy')
 
     if backend not in BACKENDS:

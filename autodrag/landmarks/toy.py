@@ -66,7 +66,8 @@ class ToyLandmarkDetector(LandmarkDetector):
         if not framing or "mean_landmarks" not in framing:
             raise LandmarkCheckpointError(
                 "the landmark checkpoint's JSON has no `framing` (mean landmarks); retrain it with "
-                "`autodrag toyfaces train-landmarks`, or restore the bundled files")
+                "`autodrag toyfaces train-landmarks`, or restore the bundled files"
+            )
         mean = np.asarray(framing["mean_landmarks"], dtype=np.float64)
         size = self.size if size is None else int(size)
         return mean if size == framing["size"] else rescale_points(mean, size / framing["size"])
@@ -97,7 +98,9 @@ class ToyLandmarkDetector(LandmarkDetector):
         h, w = image.shape[-2:]
         x = image.clamp(-1, 1)
         if (h, w) != (self.size, self.size):
-            x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+            x = torch.nn.functional.interpolate(
+                x, size=(self.size, self.size), mode="bilinear", align_corners=False
+            )
         pts = soft_argmax(self.model(x.to(self.device)), self.model.config.stride)[0]
         scale = torch.tensor([w / self.size, h / self.size], device=pts.device)
         return rescale_points(pts, scale)

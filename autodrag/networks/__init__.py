@@ -11,5 +11,13 @@ from autodrag.networks.loading import (
     save_generator,
 )
 
-__all__ = ["AnyGenerator", "GeneratorLoadError", "SynthesisOutput", "UnsafePickleError", "build_generator",
-           "detect_family", "load_generator", "save_generator"]
+__all__ = [
+    "AnyGenerator",
+    "GeneratorLoadError",
+    "SynthesisOutput",
+    "UnsafePickleError",
+    "build_generator",
+    "detect_family",
+    "load_generator",
+    "save_generator",
+]

@@ -39,8 +39,9 @@ def _class_vector(G: torch.nn.Module, class_idx: int | None, device: torch.devic
             click.echo("note: --class ignored: the generator is unconditional", err=True)
         return c
     if class_idx is None:
-        raise click.BadParameter(f"the generator is conditional ({G.c_dim} classes): give --class",
-                                 param_hint="--class")
+        raise click.BadParameter(
+            f"the generator is conditional ({G.c_dim} classes): give --class", param_hint="--class"
+        )
     if not 0 <= class_idx < G.c_dim:
         raise click.BadParameter(f"must be in [0, {G.c_dim - 1}], got {class_idx}", param_hint="--class")
     c[:, class_idx] = 1
@@ -48,17 +49,33 @@ def _class_vector(G: torch.nn.Module, class_idx: int | None, device: torch.devic
 
 
 @click.command()
-@click.option("--ckpt", type=click.Path(path_type=Path), default=None,
-              help="Generator (.pkl or .safetensors). Default: the bundled model.")
+@click.option(
+    "--ckpt",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Generator (.pkl or .safetensors). Default: the bundled model.",
+)
 @click.option("--seeds", type=SEED_RANGE, default="0-3", show_default=True, help="Seeds, e.g. 0-7,12.")
 @click.option("--trunc", "truncation_psi", type=float, default=1.0, show_default=True, help="Truncation psi.")
-@click.option("--trunc-cutoff", "truncation_cutoff", type=int, default=None, help="Truncate only the first N ws.")
+@click.option(
+    "--trunc-cutoff", "truncation_cutoff", type=int, default=None, help="Truncate only the first N ws."
+)
 @click.option("--class", "class_idx", type=int, default=None, help="Class label (conditional generators).")
-@click.option("--noise-mode", type=click.Choice(["const", "random", "none"]), default="const", show_default=True)
+@click.option(
+    "--noise-mode", type=click.Choice(["const", "random", "none"]), default="const", show_default=True
+)
 @click.option("--outdir", type=click.Path(path_type=Path), default=Path("out/generate"), show_default=True)
 @device_option
-def generate(ckpt: Path | None, seeds: list[int], truncation_psi: float, truncation_cutoff: int | None,
-             class_idx: int | None, noise_mode: str, outdir: Path, device: str) -> None:
+def generate(
+    ckpt: Path | None,
+    seeds: list[int],
+    truncation_psi: float,
+    truncation_cutoff: int | None,
+    class_idx: int | None,
+    noise_mode: str,
+    outdir: Path,
+    device: str,
+) -> None:
     """Generate one PNG and one latent (.npz with z and ws) per seed.
 
     \b
@@ -72,13 +89,21 @@ def generate(ckpt: Path | None, seeds: list[int], truncation_psi: float, truncat
     for seed in tqdm(seeds, desc="generate", unit="img"):
         z = z_from_seed(seed, G.z_dim)
         with torch.no_grad():
-            ws = G.mapping(torch.from_numpy(z).to(dev), c, truncation_psi=truncation_psi,
-                           truncation_cutoff=truncation_cutoff)
+            ws = G.mapping(
+                torch.from_numpy(z).to(dev),
+                c,
+                truncation_psi=truncation_psi,
+                truncation_cutoff=truncation_cutoff,
+            )
             image = G.synthesis(ws, noise_mode=noise_mode)
         if not bool(torch.isfinite(image).all()):
-            raise NonFiniteError(f"seed {seed}: the image of {ckpt or 'the bundled generator'} contains NaN or inf")
+            raise NonFiniteError(
+                f"seed {seed}: the image of {ckpt or 'the bundled generator'} contains NaN or inf"
+            )
         save_png(outdir / f"seed{seed:04d}.png", to_uint8(image))
-        save_latent(outdir / f"seed{seed:04d}.npz", z=z[0], ws=ws[0].cpu().numpy(), seed=seed, psi=truncation_psi)
+        save_latent(
+            outdir / f"seed{seed:04d}.npz", z=z[0], ws=ws[0].cpu().numpy(), seed=seed, psi=truncation_psi
+        )
     click.echo(f"wrote {len(seeds)} images and latents to {outdir}")
 
 
@@ -111,5 +136,7 @@ def convert(src: Path, dst: Path) -> None:
         raise click.BadParameter(f"{dst}: must end in .safetensors", param_hint="DST")
     G = open_generator(src, torch.device("cpu"))
     save_generator(G, dst, extra={"converted_from": src.name})
-    click.echo(f"{src} -> {dst} ({G.family}, {G.img_resolution}px, {np.sum([p.numel() for p in G.parameters()]):,} "
-               "parameters)")
+    click.echo(
+        f"{src} -> {dst} ({G.family}, {G.img_resolution}px, {np.sum([p.numel() for p in G.parameters()]):,} "
+        "parameters)"
+    )

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
 from stylegan_ops import bias_act
 
-__all__ = ["FullyConnectedLayer", "GeneratorBase", "SynthesisOutput", "normalize_2nd_moment", "init_args_as_kwargs"]
+__all__ = [
+    "FullyConnectedLayer",
+    "GeneratorBase",
+    "SynthesisOutput",
+    "init_args_as_kwargs",
+    "normalize_2nd_moment",
+]
 
 
 def normalize_2nd_moment(x: torch.Tensor, dim: int = 1, eps: float = 1e-8) -> torch.Tensor:
@@ -45,7 +52,9 @@ class FullyConnectedLayer(torch.nn.Module):
         self.in_features = in_features
         self.out_features = out_features
         self.activation = activation
-        self.weight = torch.nn.Parameter(torch.randn([out_features, in_features]) * (weight_init / lr_multiplier))
+        self.weight = torch.nn.Parameter(
+            torch.randn([out_features, in_features]) * (weight_init / lr_multiplier)
+        )
         bias_values = np.broadcast_to(np.asarray(bias_init, dtype=np.float32), [out_features])
         self.bias = torch.nn.Parameter(torch.from_numpy(bias_values / lr_multiplier)) if bias else None
         self.weight_gain = lr_multiplier / np.sqrt(in_features)
@@ -63,7 +72,9 @@ class FullyConnectedLayer(torch.nn.Module):
         return bias_act.bias_act(x.matmul(w.t()), b, act=self.activation)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, activation={self.activation}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, activation={self.activation}"
+        )
 
 
 def init_args_as_kwargs(cls: type, args: Sequence, kwargs: dict) -> dict:
@@ -89,20 +100,38 @@ class GeneratorBase(torch.nn.Module):
     mapping_class: type[torch.nn.Module]
     synthesis_class: type[torch.nn.Module]
 
-    def _build(self, z_dim: int, c_dim: int, w_dim: int, img_resolution: int, img_channels: int,
-               mapping_kwargs: dict, synthesis_kwargs: dict, init_kwargs: dict) -> None:
+    def _build(
+        self,
+        z_dim: int,
+        c_dim: int,
+        w_dim: int,
+        img_resolution: int,
+        img_channels: int,
+        mapping_kwargs: dict,
+        synthesis_kwargs: dict,
+        init_kwargs: dict,
+    ) -> None:
         self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
         self.img_resolution, self.img_channels = img_resolution, img_channels
         self.init_kwargs = init_kwargs  # what save_generator writes: rebuilds this exact network
-        self.synthesis = self.synthesis_class(w_dim=w_dim, img_resolution=img_resolution, img_channels=img_channels,
-                                              **synthesis_kwargs)
+        self.synthesis = self.synthesis_class(
+            w_dim=w_dim, img_resolution=img_resolution, img_channels=img_channels, **synthesis_kwargs
+        )
         self.num_ws = self.synthesis.num_ws
-        self.mapping = self.mapping_class(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, num_ws=self.num_ws,
-                                          **mapping_kwargs)
+        self.mapping = self.mapping_class(
+            z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, num_ws=self.num_ws, **mapping_kwargs
+        )
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1,
-                truncation_cutoff: int | None = None, update_emas: bool = False,
-                **synthesis_kwargs: Any) -> torch.Tensor:
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
-                          update_emas=update_emas)
+    def forward(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        truncation_psi: float = 1,
+        truncation_cutoff: int | None = None,
+        update_emas: bool = False,
+        **synthesis_kwargs: Any,
+    ) -> torch.Tensor:
+        ws = self.mapping(
+            z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, update_emas=update_emas
+        )
         return self.synthesis(ws, **synthesis_kwargs)

@@ -37,12 +37,17 @@ __all__ = [
 ]
 
 AnyGenerator = stylegan2.Generator | stylegan3.Generator
-FAMILIES: dict[str, type[torch.nn.Module]] = {"stylegan2": stylegan2.Generator, "stylegan3": stylegan3.Generator}
+FAMILIES: dict[str, type[torch.nn.Module]] = {
+    "stylegan2": stylegan2.Generator,
+    "stylegan3": stylegan3.Generator,
+}
 FORMAT_NAME = "autodrag-generator"
 FORMAT_VERSION = 1
-RESTORE_HINT = ("restore it with `git checkout -- checkpoints/` or retrain it with `autodrag toyfaces "
-                "train-generator` then `autodrag toyfaces train-generator --minutes 0 --export "
-                f"{paths.BUNDLED_GENERATOR}` (docs/TOYFACES.md), or pass --ckpt")
+RESTORE_HINT = (
+    "restore it with `git checkout -- checkpoints/` or retrain it with `autodrag toyfaces "
+    "train-generator` then `autodrag toyfaces train-generator --minutes 0 --export "
+    f"{paths.BUNDLED_GENERATOR}` (docs/TOYFACES.md), or pass --ckpt"
+)
 
 
 class GeneratorLoadError(ValueError):
@@ -84,8 +89,15 @@ def _generator_kwargs(record: PersistentRecord, family: str) -> dict:
         if synthesis.attribute("num_fp16_res") is None:
             # stylegan2-ada-pytorch classes: their defaults differ from the stylegan3 repo's.
             nested = kwargs.setdefault("synthesis_kwargs", {})
-            flat_keys = set(kwargs) - {"z_dim", "c_dim", "w_dim", "img_resolution", "img_channels",
-                                        "mapping_kwargs", "synthesis_kwargs"}
+            flat_keys = set(kwargs) - {
+                "z_dim",
+                "c_dim",
+                "w_dim",
+                "img_resolution",
+                "img_channels",
+                "mapping_kwargs",
+                "synthesis_kwargs",
+            }
             if "num_fp16_res" not in nested and "num_fp16_res" not in flat_keys:
                 nested["num_fp16_res"] = 0
             if "conv_clamp" not in nested and "conv_clamp" not in flat_keys:
@@ -107,12 +119,15 @@ def _copy_tensors(model: torch.nn.Module, tensors: dict[str, torch.Tensor | None
     missing = sorted(set(expected) - set(given))
     unexpected = sorted(set(given) - set(expected))
     if missing or unexpected:
-        raise ValueError(f"tensors do not match the architecture (missing: {missing[:4]}, "
-                         f"unexpected: {unexpected[:4]})")
+        raise ValueError(
+            f"tensors do not match the architecture (missing: {missing[:4]}, unexpected: {unexpected[:4]})"
+        )
     for name, value in given.items():
         if tuple(value.shape) != tuple(expected[name].shape):
-            raise ValueError(f"tensor {name} has shape {list(value.shape)}, "
-                             f"the architecture needs {list(expected[name].shape)}")
+            raise ValueError(
+                f"tensor {name} has shape {list(value.shape)}, "
+                f"the architecture needs {list(expected[name].shape)}"
+            )
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in given.items()}, strict=True)
 
 
@@ -142,12 +157,26 @@ def _load_pickle(path: Path) -> AnyGenerator:
         with open(path, "rb") as stream:
             data = read_network_pickle(stream)
     except UnsafePickleError as exc:
-        raise GeneratorLoadError(f"{path}: refused to load: {exc} (nothing from the file was executed)") from None
+        raise GeneratorLoadError(
+            f"{path}: refused to load: {exc} (nothing from the file was executed)"
+        ) from None
     except EOFError:
         raise GeneratorLoadError(f"{path}: the file is truncated (pickle stream ends early)") from None
-    except (pickle.UnpicklingError, ValueError, TypeError, IndexError, KeyError, AttributeError,
-            UnicodeDecodeError, OverflowError, RuntimeError, struct.error) as exc:
-        raise GeneratorLoadError(f"{path}: not a readable network pickle ({type(exc).__name__}: {exc})") from None
+    except (
+        pickle.UnpicklingError,
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        AttributeError,
+        UnicodeDecodeError,
+        OverflowError,
+        RuntimeError,
+        struct.error,
+    ) as exc:
+        raise GeneratorLoadError(
+            f"{path}: not a readable network pickle ({type(exc).__name__}: {exc})"
+        ) from None
     try:
         return generator_from_record(_select_generator_record(data))
     except (ValueError, TypeError, KeyError) as exc:
@@ -179,11 +208,15 @@ def _load_safetensors(path: Path) -> AnyGenerator:
     except json.JSONDecodeError as exc:
         raise GeneratorLoadError(f"{config_file}: invalid JSON ({exc})") from None
     if config.get("format") != FORMAT_NAME:
-        raise GeneratorLoadError(f"{config_file}: not an AutoDrag generator config (format={config.get('format')!r})")
+        raise GeneratorLoadError(
+            f"{config_file}: not an AutoDrag generator config (format={config.get('format')!r})"
+        )
     try:
         G = build_generator(config["family"], config["init_kwargs"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise GeneratorLoadError(f"{config_file}: bad generator config ({type(exc).__name__}: {exc})") from None
+        raise GeneratorLoadError(
+            f"{config_file}: bad generator config ({type(exc).__name__}: {exc})"
+        ) from None
     try:
         _copy_tensors(G, tensors)
     except ValueError as exc:
@@ -242,8 +275,13 @@ def save_generator(G: AnyGenerator, path: str | os.PathLike, extra: dict | None 
     if path.suffix != ".safetensors":
         raise ValueError(f"{path}: the file name must end in .safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
-    config = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "family": G.family,
-              "init_kwargs": _plain(G.init_kwargs), **(extra or {})}
+    config = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "family": G.family,
+        "init_kwargs": _plain(G.init_kwargs),
+        **(extra or {}),
+    }
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in G.state_dict().items()}
     blob = save(tensors, metadata={"config": json.dumps(config)})
     write_bytes_atomic(_config_path(path), (json.dumps(config, indent=2) + "\n").encode())

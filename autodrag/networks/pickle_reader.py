@@ -14,13 +14,14 @@ import io
 import pickle
 import struct
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["PersistentRecord", "UnsafePickleError", "read_network_pickle", "ALLOWED_GLOBALS"]
+__all__ = ["ALLOWED_GLOBALS", "PersistentRecord", "UnsafePickleError", "read_network_pickle"]
 
 
 class UnsafePickleError(pickle.UnpicklingError):
@@ -44,7 +45,7 @@ class PersistentRecord:
         return dict(self.state.get("_init_kwargs", {}))
 
     @property
-    def children(self) -> dict[str, "PersistentRecord | None"]:
+    def children(self) -> dict[str, PersistentRecord | None]:
         return dict(self.state.get("_modules", {}))
 
     @property
@@ -89,27 +90,46 @@ class _FlatStorage:
 def _reconstruct_persistent_obj(meta: dict) -> PersistentRecord:
     if not isinstance(meta, dict) or meta.get("type") != "class":
         raise pickle.UnpicklingError("persistent object with unexpected metadata")
-    return PersistentRecord(class_name=str(meta["class_name"]), state=dict(meta.get("state") or {}),
-                            version=int(meta.get("version", 0)))
+    return PersistentRecord(
+        class_name=str(meta["class_name"]),
+        state=dict(meta.get("state") or {}),
+        version=int(meta.get("version", 0)),
+    )
 
 
-def _rebuild_tensor_v2(storage: _FlatStorage, storage_offset: int, size: tuple, stride: tuple,
-                       requires_grad: bool = False, backward_hooks: Any = None, metadata: Any = None) -> torch.Tensor:
+def _rebuild_tensor_v2(
+    storage: _FlatStorage,
+    storage_offset: int,
+    size: tuple,
+    stride: tuple,
+    requires_grad: bool = False,
+    backward_hooks: Any = None,
+    metadata: Any = None,
+) -> torch.Tensor:
     if not isinstance(storage, _FlatStorage):
         raise pickle.UnpicklingError("tensor rebuilt from something that is not a storage")
     return torch.as_strided(storage.data, tuple(size), tuple(stride), int(storage_offset)).clone()
 
 
-def _rebuild_parameter(data: torch.Tensor, requires_grad: bool = False, backward_hooks: Any = None) -> torch.Tensor:
+def _rebuild_parameter(
+    data: torch.Tensor, requires_grad: bool = False, backward_hooks: Any = None
+) -> torch.Tensor:
     if not isinstance(data, torch.Tensor):
         raise pickle.UnpicklingError("parameter rebuilt from something that is not a tensor")
     return data
 
 
 _STORAGE_DTYPES = {
-    "FloatStorage": torch.float32, "DoubleStorage": torch.float64, "HalfStorage": torch.float16,
-    "BFloat16Storage": torch.bfloat16, "LongStorage": torch.int64, "IntStorage": torch.int32,
-    "ShortStorage": torch.int16, "CharStorage": torch.int8, "ByteStorage": torch.uint8, "BoolStorage": torch.bool,
+    "FloatStorage": torch.float32,
+    "DoubleStorage": torch.float64,
+    "HalfStorage": torch.float16,
+    "BFloat16Storage": torch.bfloat16,
+    "LongStorage": torch.int64,
+    "IntStorage": torch.int32,
+    "ShortStorage": torch.int16,
+    "CharStorage": torch.int8,
+    "ByteStorage": torch.uint8,
+    "BoolStorage": torch.bool,
 }
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 

@@ -17,8 +17,14 @@ import torch
 from autodrag.networks.common import FullyConnectedLayer, GeneratorBase, SynthesisOutput, normalize_2nd_moment
 from stylegan_ops import filtered_lrelu
 
-__all__ = ["Generator", "MappingNetwork", "SynthesisNetwork", "SynthesisInput", "SynthesisLayer",
-           "modulated_conv2d"]
+__all__ = [
+    "Generator",
+    "MappingNetwork",
+    "SynthesisInput",
+    "SynthesisLayer",
+    "SynthesisNetwork",
+    "modulated_conv2d",
+]
 
 
 def modulated_conv2d(
@@ -71,12 +77,23 @@ class MappingNetwork(torch.nn.Module):
         self.embed = FullyConnectedLayer(c_dim, w_dim) if c_dim > 0 else None
         features = [z_dim + (w_dim if c_dim > 0 else 0)] + [w_dim] * num_layers
         for idx in range(num_layers):
-            setattr(self, f"fc{idx}", FullyConnectedLayer(features[idx], features[idx + 1], activation="lrelu",
-                                                          lr_multiplier=lr_multiplier))
+            setattr(
+                self,
+                f"fc{idx}",
+                FullyConnectedLayer(
+                    features[idx], features[idx + 1], activation="lrelu", lr_multiplier=lr_multiplier
+                ),
+            )
         self.register_buffer("w_avg", torch.zeros([w_dim]))
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None, truncation_psi: float = 1,
-                truncation_cutoff: int | None = None, update_emas: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None,
+        truncation_psi: float = 1,
+        truncation_cutoff: int | None = None,
+        update_emas: bool = False,
+    ) -> torch.Tensor:
         x = normalize_2nd_moment(z.to(torch.float32))
         if self.c_dim > 0:
             if c is None or c.shape[-1] != self.c_dim:
@@ -137,12 +154,15 @@ class SynthesisInput(torch.nn.Module):
         transforms = m_r @ m_t @ transforms
         phases = phases + (freqs @ transforms[:, :2, 2:]).squeeze(2)
         freqs = freqs @ transforms[:, :2, :2]
-        amplitudes = (1 - (freqs.norm(dim=2) - self.bandwidth) / (self.sampling_rate / 2 - self.bandwidth)).clamp(0, 1)
+        amplitudes = (
+            1 - (freqs.norm(dim=2) - self.bandwidth) / (self.sampling_rate / 2 - self.bandwidth)
+        ).clamp(0, 1)
         theta = torch.eye(2, 3, device=w.device)
         theta[0, 0] = 0.5 * self.size[0] / self.sampling_rate
         theta[1, 1] = 0.5 * self.size[1] / self.sampling_rate
-        grids = torch.nn.functional.affine_grid(theta.unsqueeze(0), [1, 1, int(self.size[1]), int(self.size[0])],
-                                                align_corners=False)
+        grids = torch.nn.functional.affine_grid(
+            theta.unsqueeze(0), [1, 1, int(self.size[1]), int(self.size[0])], align_corners=False
+        )
         x = (grids.unsqueeze(3) @ freqs.permute(0, 2, 1).unsqueeze(1).unsqueeze(2)).squeeze(3)  # [N, H, W, C]
         x = x + phases.unsqueeze(1).unsqueeze(2)
         x = torch.sin(x * (np.pi * 2))
@@ -155,14 +175,16 @@ class SynthesisInput(torch.nn.Module):
         return f"w_dim={self.w_dim}, channels={self.channels}, size={list(self.size)}"
 
 
-def design_lowpass_filter(numtaps: int, cutoff: float, width: float, fs: float,
-                          radial: bool = False) -> torch.Tensor | None:
+def design_lowpass_filter(
+    numtaps: int, cutoff: float, width: float, fs: float, radial: bool = False
+) -> torch.Tensor | None:
     """Kaiser-windowed low-pass: separable 1-D (firwin) or radially symmetric jinc; None = identity."""
     if numtaps == 1:
         return None
     if not radial:
-        return torch.as_tensor(scipy.signal.firwin(numtaps=numtaps, cutoff=cutoff, width=width, fs=fs),
-                               dtype=torch.float32)
+        return torch.as_tensor(
+            scipy.signal.firwin(numtaps=numtaps, cutoff=cutoff, width=width, fs=fs), dtype=torch.float32
+        )
     x = (np.arange(numtaps) - (numtaps - 1) / 2) / fs
     r = np.hypot(*np.meshgrid(x, x))
     f = scipy.special.j1(2 * cutoff * (np.pi * r)) / (np.pi * r)
@@ -210,7 +232,9 @@ class SynthesisLayer(torch.nn.Module):
         self.out_size = np.broadcast_to(np.asarray(out_size), [2])
         self.in_sampling_rate = in_sampling_rate
         self.out_sampling_rate = out_sampling_rate
-        self.tmp_sampling_rate = max(in_sampling_rate, out_sampling_rate) * (1 if is_torgb else lrelu_upsampling)
+        self.tmp_sampling_rate = max(in_sampling_rate, out_sampling_rate) * (
+            1 if is_torgb else lrelu_upsampling
+        )
         self.in_cutoff = in_cutoff
         self.out_cutoff = out_cutoff
         self.in_half_width = in_half_width
@@ -220,20 +244,33 @@ class SynthesisLayer(torch.nn.Module):
         self.magnitude_ema_beta = magnitude_ema_beta
 
         self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1)
-        self.weight = torch.nn.Parameter(torch.randn([out_channels, in_channels, self.conv_kernel, self.conv_kernel]))
+        self.weight = torch.nn.Parameter(
+            torch.randn([out_channels, in_channels, self.conv_kernel, self.conv_kernel])
+        )
         self.bias = torch.nn.Parameter(torch.zeros([out_channels]))
         self.register_buffer("magnitude_ema", torch.ones([]))
 
         self.up_factor = int(np.rint(self.tmp_sampling_rate / in_sampling_rate))
         self.up_taps = filter_size * self.up_factor if self.up_factor > 1 and not is_torgb else 1
-        self.register_buffer("up_filter", design_lowpass_filter(
-            numtaps=self.up_taps, cutoff=in_cutoff, width=in_half_width * 2, fs=self.tmp_sampling_rate))
+        self.register_buffer(
+            "up_filter",
+            design_lowpass_filter(
+                numtaps=self.up_taps, cutoff=in_cutoff, width=in_half_width * 2, fs=self.tmp_sampling_rate
+            ),
+        )
         self.down_factor = int(np.rint(self.tmp_sampling_rate / out_sampling_rate))
         self.down_taps = filter_size * self.down_factor if self.down_factor > 1 and not is_torgb else 1
         self.down_radial = use_radial_filters and not is_critically_sampled
-        self.register_buffer("down_filter", design_lowpass_filter(
-            numtaps=self.down_taps, cutoff=out_cutoff, width=out_half_width * 2, fs=self.tmp_sampling_rate,
-            radial=self.down_radial))
+        self.register_buffer(
+            "down_filter",
+            design_lowpass_filter(
+                numtaps=self.down_taps,
+                cutoff=out_cutoff,
+                width=out_half_width * 2,
+                fs=self.tmp_sampling_rate,
+                radial=self.down_radial,
+            ),
+        )
 
         # Padding so that output samples sit where the symmetric interpretation puts them.
         pad_total = (self.out_size - 1) * self.down_factor + 1
@@ -243,8 +280,14 @@ class SynthesisLayer(torch.nn.Module):
         pad_hi = pad_total - pad_lo
         self.padding = [int(pad_lo[0]), int(pad_hi[0]), int(pad_lo[1]), int(pad_hi[1])]
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random", force_fp32: bool = False,
-                update_emas: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        w: torch.Tensor,
+        noise_mode: str = "random",
+        force_fp32: bool = False,
+        update_emas: bool = False,
+    ) -> torch.Tensor:
         # noise_mode is accepted for call compatibility; StyleGAN3 has no noise inputs.
         if update_emas:
             magnitude = x.detach().to(torch.float32).square().mean()
@@ -255,17 +298,34 @@ class SynthesisLayer(torch.nn.Module):
             styles = styles * (1 / np.sqrt(self.in_channels * self.conv_kernel**2))
         use_fp16 = self.use_fp16 and not force_fp32 and x.device.type == "cuda"
         dtype = torch.float16 if use_fp16 else torch.float32
-        x = modulated_conv2d(x=x.to(dtype), w=self.weight, s=styles, padding=self.conv_kernel - 1,
-                             demodulate=not self.is_torgb, input_gain=input_gain)
+        x = modulated_conv2d(
+            x=x.to(dtype),
+            w=self.weight,
+            s=styles,
+            padding=self.conv_kernel - 1,
+            demodulate=not self.is_torgb,
+            input_gain=input_gain,
+        )
         gain = 1 if self.is_torgb else np.sqrt(2)
         slope = 1 if self.is_torgb else 0.2
-        return filtered_lrelu.filtered_lrelu(x=x, fu=self.up_filter, fd=self.down_filter, b=self.bias.to(x.dtype),
-                                             up=self.up_factor, down=self.down_factor, padding=self.padding,
-                                             gain=gain, slope=slope, clamp=self.conv_clamp)
+        return filtered_lrelu.filtered_lrelu(
+            x=x,
+            fu=self.up_filter,
+            fd=self.down_filter,
+            b=self.bias.to(x.dtype),
+            up=self.up_factor,
+            down=self.down_factor,
+            padding=self.padding,
+            gain=gain,
+            slope=slope,
+            clamp=self.conv_clamp,
+        )
 
     def extra_repr(self) -> str:
-        return (f"is_torgb={self.is_torgb}, in={self.in_channels}x{list(self.in_size)}, "
-                f"out={self.out_channels}x{list(self.out_size)}, up={self.up_factor}, down={self.down_factor}")
+        return (
+            f"is_torgb={self.is_torgb}, in={self.in_channels}x{list(self.in_size)}, "
+            f"out={self.out_channels}x{list(self.out_size)}, up={self.up_factor}, down={self.down_factor}"
+        )
 
 
 class SynthesisNetwork(torch.nn.Module):
@@ -313,19 +373,33 @@ class SynthesisNetwork(torch.nn.Module):
         self.sampling_rates = [float(s) for s in sampling_rates]
         self.sizes = [int(s) for s in sizes]
 
-        self.input = SynthesisInput(w_dim=w_dim, channels=int(channels[0]), size=int(sizes[0]),
-                                    sampling_rate=sampling_rates[0], bandwidth=cutoffs[0])
+        self.input = SynthesisInput(
+            w_dim=w_dim,
+            channels=int(channels[0]),
+            size=int(sizes[0]),
+            sampling_rate=sampling_rates[0],
+            bandwidth=cutoffs[0],
+        )
         self.layer_names = []
         for idx in range(num_layers + 1):
             prev = max(idx - 1, 0)
             layer = SynthesisLayer(
-                w_dim=w_dim, is_torgb=(idx == num_layers), is_critically_sampled=(idx >= num_layers - num_critical),
+                w_dim=w_dim,
+                is_torgb=(idx == num_layers),
+                is_critically_sampled=(idx >= num_layers - num_critical),
                 use_fp16=bool(sampling_rates[idx] * (2**num_fp16_res) > img_resolution),
-                in_channels=int(channels[prev]), out_channels=int(channels[idx]),
-                in_size=int(sizes[prev]), out_size=int(sizes[idx]),
-                in_sampling_rate=int(sampling_rates[prev]), out_sampling_rate=int(sampling_rates[idx]),
-                in_cutoff=cutoffs[prev], out_cutoff=cutoffs[idx],
-                in_half_width=half_widths[prev], out_half_width=half_widths[idx], **layer_kwargs)
+                in_channels=int(channels[prev]),
+                out_channels=int(channels[idx]),
+                in_size=int(sizes[prev]),
+                out_size=int(sizes[idx]),
+                in_sampling_rate=int(sampling_rates[prev]),
+                out_sampling_rate=int(sampling_rates[idx]),
+                in_cutoff=cutoffs[prev],
+                out_cutoff=cutoffs[idx],
+                in_half_width=half_widths[prev],
+                out_half_width=half_widths[idx],
+                **layer_kwargs,
+            )
             name = f"L{idx}_{layer.out_size[0]}_{layer.out_channels}"
             setattr(self, name, layer)
             self.layer_names.append(name)
@@ -345,8 +419,9 @@ class SynthesisNetwork(torch.nn.Module):
         size, rate = self.sizes[index], self.sampling_rates[index]
         return (size - rate) / 2, rate
 
-    def forward_features(self, ws: torch.Tensor, stop_at: int | None = None, grad_rows: int | None = None,
-                         **layer_kwargs: Any) -> SynthesisOutput:
+    def forward_features(
+        self, ws: torch.Tensor, stop_at: int | None = None, grad_rows: int | None = None, **layer_kwargs: Any
+    ) -> SynthesisOutput:
         """Run layers 0..stop_at (all when None); return every layer's output and the image if finished.
 
         `grad_rows`: rows of ws at or above this index are treated as constants (None = all rows),
@@ -357,8 +432,10 @@ class SynthesisNetwork(torch.nn.Module):
         last = self.num_feature_layers - 1 if stop_at is None else stop_at
         if not 0 <= last < self.num_feature_layers:
             raise ValueError(f"stop_at must be in [0, {self.num_feature_layers - 1}], got {stop_at}")
-        ws_rows = [row if grad_rows is None or i < grad_rows else row.detach()
-                   for i, row in enumerate(ws.to(torch.float32).unbind(dim=1))]
+        ws_rows = [
+            row if grad_rows is None or i < grad_rows else row.detach()
+            for i, row in enumerate(ws.to(torch.float32).unbind(dim=1))
+        ]
         x = self.input(ws_rows[0])
         features = []
         for index, (name, w) in enumerate(zip(self.layer_names, ws_rows[1:])):
@@ -375,8 +452,10 @@ class SynthesisNetwork(torch.nn.Module):
         return self.forward_features(ws, **layer_kwargs).image
 
     def extra_repr(self) -> str:
-        return (f"w_dim={self.w_dim}, num_ws={self.num_ws}, img_resolution={self.img_resolution}, "
-                f"img_channels={self.img_channels}, num_layers={self.num_layers}")
+        return (
+            f"w_dim={self.w_dim}, num_ws={self.num_ws}, img_resolution={self.img_resolution}, "
+            f"img_channels={self.img_channels}, num_layers={self.num_layers}"
+        )
 
 
 class Generator(GeneratorBase):
@@ -386,10 +465,27 @@ class Generator(GeneratorBase):
     mapping_class = MappingNetwork
     synthesis_class = SynthesisNetwork
 
-    def __init__(self, z_dim: int, c_dim: int, w_dim: int, img_resolution: int, img_channels: int,
-                 mapping_kwargs: dict | None = None, **synthesis_kwargs: Any) -> None:
+    def __init__(
+        self,
+        z_dim: int,
+        c_dim: int,
+        w_dim: int,
+        img_resolution: int,
+        img_channels: int,
+        mapping_kwargs: dict | None = None,
+        **synthesis_kwargs: Any,
+    ) -> None:
         super().__init__()
         mapping_kwargs = dict(mapping_kwargs or {})
-        init_kwargs = dict(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, img_resolution=img_resolution,
-                           img_channels=img_channels, mapping_kwargs=mapping_kwargs, **synthesis_kwargs)
-        self._build(z_dim, c_dim, w_dim, img_resolution, img_channels, mapping_kwargs, synthesis_kwargs, init_kwargs)
+        init_kwargs = dict(
+            z_dim=z_dim,
+            c_dim=c_dim,
+            w_dim=w_dim,
+            img_resolution=img_resolution,
+            img_channels=img_channels,
+            mapping_kwargs=mapping_kwargs,
+            **synthesis_kwargs,
+        )
+        self._build(
+            z_dim, c_dim, w_dim, img_resolution, img_channels, mapping_kwargs, synthesis_kwargs, init_kwargs
+        )

@@ -41,8 +41,13 @@ __all__ = [
     "template_points",
 ]
 
-_LAZY = {"PhotoEdit": "pipeline", "edit_photo": "pipeline", "invert_photo": "pipeline",
-         "PhotoProject": "project", "open_project": "project"}
+_LAZY = {
+    "PhotoEdit": "pipeline",
+    "edit_photo": "pipeline",
+    "invert_photo": "pipeline",
+    "PhotoProject": "project",
+    "open_project": "project",
+}
 
 
 def __getattr__(name: str):

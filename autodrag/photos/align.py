@@ -194,7 +194,9 @@ def sample_affine(
         chans = [_sample_float(arr[..., c], data, w, h, k) for c in range(arr.shape[2])]
         return np.clip(np.rint(np.stack(chans, axis=2)), 0, 255).astype(np.uint8)
     if arr.ndim != 2:
-        raise ValueError(f"sample_affine takes uint8 images or float [H, W] masks, got {arr.dtype} {arr.shape}")
+        raise ValueError(
+            f"sample_affine takes uint8 images or float [H, W] masks, got {arr.dtype} {arr.shape}"
+        )
     return _sample_float(arr, data, w, h, k)
 
 
@@ -207,7 +209,11 @@ def _sample_float(plane: np.ndarray, data: tuple, w: int, h: int, k: int) -> np.
 
 
 def align_face(
-    rgb: np.ndarray, landmarks: np.ndarray, size: int, supersample: int = 2, transform: AlignTransform | None = None
+    rgb: np.ndarray,
+    landmarks: np.ndarray,
+    size: int,
+    supersample: int = 2,
+    transform: AlignTransform | None = None,
 ) -> AlignedFace:
     """Cut the FFHQ-style aligned crop of a face.
 
@@ -243,8 +249,9 @@ def align_face(
     residual = transform.scale / shrink  # photo (shrunk) pixels per crop pixel, < 4
     k = min(4, max(int(supersample), math.ceil(residual))) if residual > 0.75 else 1
     crop = sample_affine(region, m, (size, size), supersample=k)
-    return AlignedFace(crop=crop, transform=transform,
-                       landmarks_crop=transform.to_crop(landmarks).astype(np.float32))
+    return AlignedFace(
+        crop=crop, transform=transform, landmarks_crop=transform.to_crop(landmarks).astype(np.float32)
+    )
 
 
 def fit_similarity(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, float]:

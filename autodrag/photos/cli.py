@@ -63,18 +63,44 @@ class Interrupt:
 
 
 inversion_options = [
-    click.option("--ckpt", type=click.Path(path_type=Path), default=None, help="Generator; default: the bundled model."),
-    click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
-                 help="Face finder: auto = the bundled detector's search for the bundled model, dlib otherwise. "
-                      "dlib's 68-point model is non-commercial (iBUG 300-W)."),
-    click.option("--face", "face_index", type=click.IntRange(0), default=0, show_default=True,
-                 help="Which face: 0 = the largest."),
-    click.option("--steps-w", type=click.IntRange(0), default=None, help="W projection steps (0 = skip the stage)."),
-    click.option("--steps-wplus", type=click.IntRange(0), default=None, help="W+ refinement steps (0 = skip)."),
-    click.option("--steps-tune", type=click.IntRange(0), default=None, help="Pivotal tuning steps (0 = skip)."),
-    click.option("--no-tune", is_flag=True, default=False, help="Skip pivotal tuning (edit with the base weights)."),
-    click.option("--framing", type=click.Choice(("auto", "ffhq", "toy")), default="auto", show_default=True,
-                 help="Crop framing: FFHQ's recipe, or the bundled renderer's (auto: toy for the bundled model)."),
+    click.option(
+        "--ckpt", type=click.Path(path_type=Path), default=None, help="Generator; default: the bundled model."
+    ),
+    click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default="auto",
+        show_default=True,
+        help="Face finder: auto = the bundled detector's search for the bundled model, dlib otherwise. "
+        "dlib's 68-point model is non-commercial (iBUG 300-W).",
+    ),
+    click.option(
+        "--face",
+        "face_index",
+        type=click.IntRange(0),
+        default=0,
+        show_default=True,
+        help="Which face: 0 = the largest.",
+    ),
+    click.option(
+        "--steps-w", type=click.IntRange(0), default=None, help="W projection steps (0 = skip the stage)."
+    ),
+    click.option(
+        "--steps-wplus", type=click.IntRange(0), default=None, help="W+ refinement steps (0 = skip)."
+    ),
+    click.option(
+        "--steps-tune", type=click.IntRange(0), default=None, help="Pivotal tuning steps (0 = skip)."
+    ),
+    click.option(
+        "--no-tune", is_flag=True, default=False, help="Skip pivotal tuning (edit with the base weights)."
+    ),
+    click.option(
+        "--framing",
+        type=click.Choice(("auto", "ffhq", "toy")),
+        default="auto",
+        show_default=True,
+        help="Crop framing: FFHQ's recipe, or the bundled renderer's (auto: toy for the bundled model).",
+    ),
 ]
 
 
@@ -84,12 +110,16 @@ def with_inversion_options(f):
     return f
 
 
-def inversion_config(steps_w: int | None, steps_wplus: int | None, steps_tune: int | None,
-                     no_tune: bool) -> InversionConfig:
+def inversion_config(
+    steps_w: int | None, steps_wplus: int | None, steps_tune: int | None, no_tune: bool
+) -> InversionConfig:
     """The CLI's step options on top of InversionConfig's defaults; 0 steps = the stage is skipped."""
     changes: dict = {}
-    for value, stage, steps in ((steps_w, "w", "w_steps"), (steps_wplus, "w_plus", "w_plus_steps"),
-                                (steps_tune, "tune", "tune_steps")):
+    for value, stage, steps in (
+        (steps_w, "w", "w_steps"),
+        (steps_wplus, "w_plus", "w_plus_steps"),
+        (steps_tune, "tune", "tune_steps"),
+    ):
         if value is not None:
             changes[steps] = max(int(value), 1)
             changes[stage] = value > 0
@@ -115,29 +145,62 @@ def _progress():
     return progress, bar
 
 
-def _run_invert(photo: Path, G, out: Path, ckpt: Path | None, backend: str, face_index: int, config: InversionConfig,
-                framing: str):
+def _run_invert(
+    photo: Path,
+    G,
+    out: Path,
+    ckpt: Path | None,
+    backend: str,
+    face_index: int,
+    config: InversionConfig,
+    framing: str,
+):
     from autodrag.photos.pipeline import invert_photo
 
     progress, bar = _progress()
     try:
         with Interrupt() as interrupt, photo_errors():
-            project = invert_photo(photo, G, out, backend, face_index, config, progress, interrupt,
-                                   framing=framing, generator_path=ckpt)
+            project = invert_photo(
+                photo,
+                G,
+                out,
+                backend,
+                face_index,
+                config,
+                progress,
+                interrupt,
+                framing=framing,
+                generator_path=ckpt,
+            )
     finally:
         bar.close()
     if project.info.get("complete") is not True:
-        raise click.ClickException(f"{project.note}; re-run to redo it (the finished stages are kept in {out})")
+        raise click.ClickException(
+            f"{project.note}; re-run to redo it (the finished stages are kept in {out})"
+        )
     return project
 
 
 @click.command()
 @click.argument("photo", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Project folder (reused when finished).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="Project folder (reused when finished)."
+)
 @with_inversion_options
 @device_option
-def invert(photo: Path, out: Path, ckpt: Path | None, backend: str, face_index: int, steps_w: int | None,
-           steps_wplus: int | None, steps_tune: int | None, no_tune: bool, framing: str, device: str) -> None:
+def invert(
+    photo: Path,
+    out: Path,
+    ckpt: Path | None,
+    backend: str,
+    face_index: int,
+    steps_w: int | None,
+    steps_wplus: int | None,
+    steps_tune: int | None,
+    no_tune: bool,
+    framing: str,
+    device: str,
+) -> None:
     """Find the face in PHOTO, align it and invert it into the generator (W, W+, pivotal tuning).
 
     \b
@@ -150,8 +213,10 @@ def invert(photo: Path, out: Path, ckpt: Path | None, backend: str, face_index: 
     project = _run_invert(photo, G, out, ckpt, backend, face_index, config, framing)
     m = project.metrics
     psnr = " ".join(f"{s} {m[f'psnr_{s}']:.2f} dB" for s in ("w", "w_plus", "tune") if f"psnr_{s}" in m)
-    click.echo(f"{out}: {project.note}; PSNR {psnr}; {len(project.layout['faces'])} face(s), editing face "
-               f"{project.layout['face_index']}")
+    click.echo(
+        f"{out}: {project.note}; PSNR {psnr}; {len(project.layout['faces'])} face(s), editing face "
+        f"{project.layout['face_index']}"
+    )
 
 
 @dataclass(frozen=True)
@@ -167,9 +232,24 @@ class PhotoItem:
         return f"{self.seed:04d}_{self.photo.stem}_{self.preset}"
 
 
-def edit_photo_cli(photo: Path, presets: list[str], out: Path, project_dir: Path | None, ckpt: Path | None,
-                   backend: str, face_index: int, config: InversionConfig, framing: str, strength: float,
-                   steps: int, lr: float | None, mask: bool, tracking: str, guide: bool, device: str) -> dict:
+def edit_photo_cli(
+    photo: Path,
+    presets: list[str],
+    out: Path,
+    project_dir: Path | None,
+    ckpt: Path | None,
+    backend: str,
+    face_index: int,
+    config: InversionConfig,
+    framing: str,
+    strength: float,
+    steps: int,
+    lr: float | None,
+    mask: bool,
+    tracking: str,
+    guide: bool,
+    device: str,
+) -> dict:
     """`autodrag edit --photo`: invert if needed (into OUT/project or --project), edit, paste, write OUT/."""
     from autodrag.photos.pipeline import edit_photo, prepare_photo, resolve_backend, resolve_framing
     from autodrag.photos.report import write_photo_edit
@@ -177,22 +257,42 @@ def edit_photo_cli(photo: Path, presets: list[str], out: Path, project_dir: Path
     G = _generator(ckpt, device)
     bundled = ckpt is None
     with photo_errors():  # bad input fails here, before anything is written
-        prep = prepare_photo(photo, int(G.img_resolution), resolve_backend(backend, bundled), face_index,
-                             resolve_framing(framing, bundled))
-    project = _run_invert_prepared(photo, G, project_dir or out / "project", ckpt, backend, face_index, config,
-                                   framing, prep)
+        prep = prepare_photo(
+            photo,
+            int(G.img_resolution),
+            resolve_backend(backend, bundled),
+            face_index,
+            resolve_framing(framing, bundled),
+        )
+    project = _run_invert_prepared(
+        photo, G, project_dir or out / "project", ckpt, backend, face_index, config, framing, prep
+    )
     bar = tqdm(total=steps, desc=",".join(presets), unit="step")
     try:
         with photo_errors():
-            pe = edit_photo(project, G, presets, photo_path=photo, generator_path=ckpt, bundled=bundled,
-                            strength=strength, steps=steps, lr=lr, mask=mask, tracking=tracking, guide=guide,
-                            on_step=lambda step, loss: bar.update(1))
+            pe = edit_photo(
+                project,
+                G,
+                presets,
+                photo_path=photo,
+                generator_path=ckpt,
+                bundled=bundled,
+                strength=strength,
+                steps=steps,
+                lr=lr,
+                mask=mask,
+                tracking=tracking,
+                guide=guide,
+                on_step=lambda step, loss: bar.update(1),
+            )
     finally:
         bar.close()
     record = write_photo_edit(out, pe, ckpt=None if ckpt is None else str(ckpt), backend=backend)
     ok = ", ".join(f"{k}: {'ok' if v else 'missed'}" for k, v in record["success"].items())
-    click.echo(f"{out}: {project.note}; {record['steps']} steps, {record['seconds']:.1f} s ({ok}); "
-               f"wrote {record['pasted']}")
+    click.echo(
+        f"{out}: {project.note}; {record['steps']} steps, {record['seconds']:.1f} s ({ok}); "
+        f"wrote {record['pasted']}"
+    )
     return record
 
 
@@ -202,12 +302,25 @@ def _run_invert_prepared(photo, G, out, ckpt, backend, face_index, config, frami
     progress, bar = _progress()
     try:
         with Interrupt() as interrupt, photo_errors():
-            project = invert_photo(photo, G, out, backend, face_index, config, progress, interrupt, framing=framing,
-                                   generator_path=ckpt, prepared=prep)
+            project = invert_photo(
+                photo,
+                G,
+                out,
+                backend,
+                face_index,
+                config,
+                progress,
+                interrupt,
+                framing=framing,
+                generator_path=ckpt,
+                prepared=prep,
+            )
     finally:
         bar.close()
     if project.info.get("complete") is not True:
-        raise click.ClickException(f"{project.note}; re-run to redo it (the finished stages are kept in {out})")
+        raise click.ClickException(
+            f"{project.note}; re-run to redo it (the finished stages are kept in {out})"
+        )
     return project
 
 
@@ -217,13 +330,30 @@ def photo_files(folder: Path) -> list[Path]:
         raise click.BadParameter(f"{folder}: not a folder", param_hint="--photos")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
-        raise click.BadParameter(f"{folder}: no image files ({', '.join(IMAGE_SUFFIXES)})", param_hint="--photos")
+        raise click.BadParameter(
+            f"{folder}: no image files ({', '.join(IMAGE_SUFFIXES)})", param_hint="--photos"
+        )
     return files
 
 
-def batch_photos(folder: Path, presets: list[str], out: Path, shard: tuple[int, int] | None, ckpt: Path | None,
-                 backend: str, face_index: int, config: InversionConfig, framing: str, strength: float, steps: int,
-                 lr: float | None, mask: bool, tracking: str, guide: bool, device: str) -> dict:
+def batch_photos(
+    folder: Path,
+    presets: list[str],
+    out: Path,
+    shard: tuple[int, int] | None,
+    ckpt: Path | None,
+    backend: str,
+    face_index: int,
+    config: InversionConfig,
+    framing: str,
+    strength: float,
+    steps: int,
+    lr: float | None,
+    mask: bool,
+    tracking: str,
+    guide: bool,
+    device: str,
+) -> dict:
     """`autodrag batch --photos DIR`: photo x preset items, one inversion per photo (OUT/projects/<photo>)."""
     from autodrag.photos.pipeline import edit_photo, invert_photo
     from autodrag.photos.report import build_photo_report, write_photo_edit
@@ -240,25 +370,48 @@ def batch_photos(folder: Path, presets: list[str], out: Path, shard: tuple[int, 
         if item.photo not in projects:
             progress, bar_invert = _progress()
             try:
-                projects[item.photo] = invert_photo(item.photo, G,
-                                                    out / "projects" / f"{item.seed:04d}_{item.photo.stem}", backend,
-                                                    face_index, config, progress=progress, framing=framing,
-                                                    generator_path=ckpt)
+                projects[item.photo] = invert_photo(
+                    item.photo,
+                    G,
+                    out / "projects" / f"{item.seed:04d}_{item.photo.stem}",
+                    backend,
+                    face_index,
+                    config,
+                    progress=progress,
+                    framing=framing,
+                    generator_path=ckpt,
+                )
             finally:
                 bar_invert.close()
-        pe = edit_photo(projects[item.photo], G, item.preset.replace("+", ","), photo_path=item.photo,
-                        generator_path=ckpt, strength=strength, steps=steps, lr=lr, mask=mask, tracking=tracking,
-                        guide=guide)
+        pe = edit_photo(
+            projects[item.photo],
+            G,
+            item.preset.replace("+", ","),
+            photo_path=item.photo,
+            generator_path=ckpt,
+            strength=strength,
+            steps=steps,
+            lr=lr,
+            mask=mask,
+            tracking=tracking,
+            guide=guide,
+        )
         return write_photo_edit(item_dir, pe, seed=item.seed, ckpt=None if ckpt is None else str(ckpt))
 
     bar = tqdm(total=len(items), desc="photo batch", unit="edit")
     started = time.perf_counter()
-    counts = run_items(out, items, edit_one, progress=lambda item, status: (bar.update(1),
-                                                                             bar.set_postfix_str(f"{item.name} {status}")))
+    counts = run_items(
+        out,
+        items,
+        edit_one,
+        progress=lambda item, status: (bar.update(1), bar.set_postfix_str(f"{item.name} {status}")),
+    )
     bar.close()
     stats = build_photo_report(out)
-    click.echo(f"{counts['done']} edited, {counts['skipped']} already done, {counts['failed']} failed "
-               f"in {time.perf_counter() - started:.0f} s; report: {out / 'index.html'}")
+    click.echo(
+        f"{counts['done']} edited, {counts['skipped']} already done, {counts['failed']} failed "
+        f"in {time.perf_counter() - started:.0f} s; report: {out / 'index.html'}"
+    )
     for preset, s in stats.items():
         click.echo(f"  {preset:12s} success {s['ok']}/{s['items']}")
     return stats

@@ -74,7 +74,9 @@ def check_face(face: FaceDetection, image_size: tuple[int, int], min_iod: float 
     w, h = image_size
     iod = face.inter_ocular
     if iod < min_iod:
-        return f"face too small: eye distance {iod:.1f} px < {min_iod:g} px (use a larger photo or crop closer)"
+        return (
+            f"face too small: eye distance {iod:.1f} px < {min_iod:g} px (use a larger photo or crop closer)"
+        )
     pts = face.landmarks
     t = BORDER_TOLERANCE
     outside = (pts[:, 0] < -t) | (pts[:, 1] < -t) | (pts[:, 0] > w - 1 + t) | (pts[:, 1] > h - 1 + t)
@@ -119,9 +121,13 @@ def _fan_faces(rgb: np.ndarray, max_side: int) -> list[FaceDetection]:
     out = []
     for pts, box in zip(points, boxes):
         corners = _up(np.asarray(box[:4], dtype=np.float64).reshape(2, 2), f).ravel()
-        out.append(FaceDetection(box=tuple(float(v) for v in corners),
-                                 landmarks=_up(np.asarray(pts)[:, :2], f).astype(np.float32),
-                                 score=float(box[4]) if len(box) > 4 else 1.0))
+        out.append(
+            FaceDetection(
+                box=tuple(float(v) for v in corners),
+                landmarks=_up(np.asarray(pts)[:, :2], f).astype(np.float32),
+                score=float(box[4]) if len(box) > 4 else 1.0,
+            )
+        )
     return out
 
 
@@ -173,8 +179,9 @@ def toy_search(rgb: np.ndarray, iterations: int = 4) -> FaceDetection | None:
     transforms = []
     for cx, cy, s in starts:  # crop (size px) -> photo: scale s/size, centred
         f = s / size
-        transforms.append(AlignTransform(np.array([[f, 0, cx - f * (size - 1) / 2], [0, f, cy - f * (size - 1) / 2]]),
-                                         size))
+        transforms.append(
+            AlignTransform(np.array([[f, 0, cx - f * (size - 1) / 2], [0, f, cy - f * (size - 1) / 2]]), size)
+        )
     points = [None] * len(transforms)
     active = list(range(len(transforms)))
     peaks = np.zeros(len(transforms))
@@ -212,8 +219,11 @@ def toy_search(rgb: np.ndarray, iterations: int = 4) -> FaceDetection | None:
         if best is None or score > best.score:
             x0, y0 = pts_i.min(axis=0)
             x1, y1 = pts_i.max(axis=0)
-            best = FaceDetection(box=(float(x0), float(y0), float(x1), float(y1)),
-                                 landmarks=pts_i.astype(np.float32), score=score)
+            best = FaceDetection(
+                box=(float(x0), float(y0), float(x1), float(y1)),
+                landmarks=pts_i.astype(np.float32),
+                score=score,
+            )
     return best
 
 
@@ -288,7 +298,14 @@ def select_face(faces: Sequence[FaceDetection], index: int = 0) -> FaceDetection
     """
     n = len(faces)
     if not 0 <= index < n:
-        which = "no faces" if n == 0 else ("only 1 face (use --face 0)" if n == 1 else
-                                           f"{n} faces (use --face 0 to {n - 1}; 0 = the largest)")
+        which = (
+            "no faces"
+            if n == 0
+            else (
+                "only 1 face (use --face 0)"
+                if n == 1
+                else f"{n} faces (use --face 0 to {n - 1}; 0 = the largest)"
+            )
+        )
         raise FaceError(f"--face {index} is out of range: the photo has {which}")
     return faces[index]

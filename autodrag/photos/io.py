@@ -146,8 +146,11 @@ def load_photo(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
             img = Image.open(path)
             w, h = img.size
             if max_pixels is not None and w * h > max_pixels:
-                raise _fail(path, f"image too large: {w}x{h} = {w * h} pixels > the limit {max_pixels} "
-                            "(a possible decompression bomb)")
+                raise _fail(
+                    path,
+                    f"image too large: {w}x{h} = {w * h} pixels > the limit {max_pixels} "
+                    "(a possible decompression bomb)",
+                )
             orientation, exif = _exif_of(img)
             opened_size = img.size
             img.load()
@@ -167,14 +170,23 @@ def load_photo(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
             img.close()
         raise _fail(path, f"truncated or corrupt image data ({exc})") from exc
     rgb, alpha = _rgb_view(img)
-    return Photo(path=path, original=img, rgb=to_upright(rgb, orientation), orientation=orientation,
-                 mode=img.mode, exif=exif, alpha=alpha)
+    return Photo(
+        path=path,
+        original=img,
+        rgb=to_upright(rgb, orientation),
+        orientation=orientation,
+        mode=img.mode,
+        exif=exif,
+        alpha=alpha,
+    )
 
 
 def photo_from_array(rgb: np.ndarray) -> Photo:
     """A `Photo` around an in-memory uint8 RGB [H, W, 3] image (no file, upright, no EXIF)."""
     rgb = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
-    return Photo(path=None, original=Image.fromarray(rgb), rgb=rgb.copy(), orientation=1, mode="RGB", exif=None)
+    return Photo(
+        path=None, original=Image.fromarray(rgb), rgb=rgb.copy(), orientation=1, mode="RGB", exif=None
+    )
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -201,7 +213,9 @@ def _edit_in_mode(photo: Photo, rgb_stored: np.ndarray) -> np.ndarray:
     return np.asarray(edited.convert(mode))
 
 
-def compose_output(photo: Photo, rgb_edited_upright: np.ndarray, changed_mask_upright: np.ndarray) -> Image.Image:
+def compose_output(
+    photo: Photo, rgb_edited_upright: np.ndarray, changed_mask_upright: np.ndarray
+) -> Image.Image:
     """The edited photo in its stored orientation, size and mode.
 
     Args:

@@ -61,7 +61,9 @@ def hull_region(landmarks_crop: np.ndarray, size: int, feather_px: float, grow: 
     return feather(np.asarray(img, dtype=np.float32) / 255.0, feather_px)
 
 
-def change_region(edited: np.ndarray, original: np.ndarray, feather_px: float, threshold: float = 2.0) -> np.ndarray:
+def change_region(
+    edited: np.ndarray, original: np.ndarray, feather_px: float, threshold: float = 2.0
+) -> np.ndarray:
     """float32 [size, size]: where `edited` differs from `original` by > threshold levels, grown and feathered."""
     diff = np.abs(edited.astype(np.int16) - original.astype(np.int16)).max(axis=2) > threshold
     if not diff.any():
@@ -151,8 +153,10 @@ def paste_back(
     a = np.clip(a, 0.0, 1.0)
     where = a > 0
     if where.any():
-        pasted = np.stack([sample_affine(edited[..., c].astype(np.float32), window_to_crop, size_wh, k)
-                           for c in range(3)], axis=2)
+        pasted = np.stack(
+            [sample_affine(edited[..., c].astype(np.float32), window_to_crop, size_wh, k) for c in range(3)],
+            axis=2,
+        )
         cover = sample_affine(np.ones((size, size), np.float32), window_to_crop, size_wh, k)
         pasted = pasted / np.maximum(cover, 1e-6)[..., None]  # undo the fade to 0 at the crop's edge
         win = out[y0:y1, x0:x1]

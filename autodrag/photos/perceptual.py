@@ -153,7 +153,7 @@ def ms_ssim(a: torch.Tensor, b: torch.Tensor, scales: int | None = None) -> torc
         if i < scales - 1:
             a, b = F.avg_pool2d(a, 2), F.avg_pool2d(b, 2)
     stacked = torch.stack(values, dim=-1)  # [N, scales]
-    return torch.prod(stacked ** weights, dim=-1).mean()
+    return torch.prod(stacked**weights, dim=-1).mean()
 
 
 class MsSsimL1Loss(ReconstructionLoss):
@@ -173,12 +173,16 @@ class MsSsimL1Loss(ReconstructionLoss):
 def _load_vgg16(path: Path, device: torch.device | str) -> torch.nn.Module:
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.13 deprecates TorchScript; NVIDIA ships it
+            warnings.simplefilter(
+                "ignore", DeprecationWarning
+            )  # torch 2.13 deprecates TorchScript; NVIDIA ships it
             module = torch.jit.load(str(path), map_location=device)
     except Exception as exc:  # TorchScript raises RuntimeError/ValueError/zip errors for damaged files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PerceptualLossError(f"{path}: not a readable TorchScript vgg16.pt ({first}); delete it "
-                                  "or replace it with NVIDIA's file") from None
+        raise PerceptualLossError(
+            f"{path}: not a readable TorchScript vgg16.pt ({first}); delete it "
+            "or replace it with NVIDIA's file"
+        ) from None
     for p in module.parameters():
         p.requires_grad_(False)
     return module.eval()
@@ -199,8 +203,10 @@ def make_loss(kind: str = "auto", device: torch.device | str = "cpu") -> Reconst
             return LpipsLoss(_load_vgg16(path, device)).to(device)
         if kind == "lpips":
             md5 = hashlib.md5(VGG16_URL.encode("utf-8")).hexdigest()
-            raise PerceptualLossError(f"LPIPS needs NVIDIA's vgg16.pt at {dnnlib_cache_dir() / 'downloads'}/"
-                                      f"{md5}_* (from {VGG16_URL}); nothing is downloaded here")
+            raise PerceptualLossError(
+                f"LPIPS needs NVIDIA's vgg16.pt at {dnnlib_cache_dir() / 'downloads'}/"
+                f"{md5}_* (from {VGG16_URL}); nothing is downloaded here"
+            )
     if kind == "l2":
         return L2Loss().to(device)
     return MsSsimL1Loss().to(device)

@@ -93,8 +93,12 @@ def _align(rgb: np.ndarray, landmarks: np.ndarray, size: int, framing: str):
 
 
 def _face_record(face: FaceDetection) -> dict:
-    return {"box": [round(float(v), 3) for v in face.box], "score": round(float(face.score), 5),
-            "inter_ocular": round(face.inter_ocular, 3), "landmarks": np.round(face.landmarks, 3).tolist()}
+    return {
+        "box": [round(float(v), 3) for v in face.box],
+        "score": round(float(face.score), 5),
+        "inter_ocular": round(face.inter_ocular, 3),
+        "landmarks": np.round(face.landmarks, 3).tolist(),
+    }
 
 
 @dataclass
@@ -110,8 +114,14 @@ class Prepared:
     sha256: str
 
 
-def prepare_photo(photo_path: str | os.PathLike, size: int, backend: str = "auto", face_index: int = 0,
-                  framing: str = "ffhq", progress: Progress | None = None) -> Prepared:
+def prepare_photo(
+    photo_path: str | os.PathLike,
+    size: int,
+    backend: str = "auto",
+    face_index: int = 0,
+    framing: str = "ffhq",
+    progress: Progress | None = None,
+) -> Prepared:
     """Load, detect, select and align (no file is written). Raises PhotoError / FaceError (one line)."""
     from autodrag.presets.record import file_sha256
 
@@ -127,18 +137,36 @@ def prepare_photo(photo_path: str | os.PathLike, size: int, backend: str = "auto
         progress("detect", 1, 1, float("nan"))
     aligned = _align(photo.rgb, face.landmarks, size, framing)
     h, w = photo.rgb.shape[:2]
-    layout = {"photo": {"width": w, "height": h, "orientation": photo.orientation, "mode": photo.mode},
-              "face_index": int(face_index), "framing": framing, "backend": backend,
-              "faces": [_face_record(f) for f in faces],
-              "landmarks_crop": np.round(aligned.landmarks_crop, 3).tolist()}
-    return Prepared(photo, faces, face_index, aligned.crop, aligned.transform, layout, file_sha256(photo.path))
+    layout = {
+        "photo": {"width": w, "height": h, "orientation": photo.orientation, "mode": photo.mode},
+        "face_index": int(face_index),
+        "framing": framing,
+        "backend": backend,
+        "faces": [_face_record(f) for f in faces],
+        "landmarks_crop": np.round(aligned.landmarks_crop, 3).tolist(),
+    }
+    return Prepared(
+        photo, faces, face_index, aligned.crop, aligned.transform, layout, file_sha256(photo.path)
+    )
 
 
-def invert_photo(photo_path: str | os.PathLike, G: torch.nn.Module, out_dir: str | os.PathLike,
-                 backend: str = "auto", face_index: int = 0, config: InversionConfig | None = None,
-                 progress: Progress | None = None, should_stop: Callable[[], bool] | None = None, *,
-                 framing: str = "auto", generator_path: str | os.PathLike | None = None, bundled: bool | None = None,
-                 loss=None, command: str | None = None, prepared: Prepared | None = None) -> PhotoProject:
+def invert_photo(
+    photo_path: str | os.PathLike,
+    G: torch.nn.Module,
+    out_dir: str | os.PathLike,
+    backend: str = "auto",
+    face_index: int = 0,
+    config: InversionConfig | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    *,
+    framing: str = "auto",
+    generator_path: str | os.PathLike | None = None,
+    bundled: bool | None = None,
+    loss=None,
+    command: str | None = None,
+    prepared: Prepared | None = None,
+) -> PhotoProject:
     """The photo's project in `out_dir`: reused when finished with the same photo/generator/settings/face,
     else (re)made (`PhotoProject.note` says which and why).
 
@@ -155,30 +183,63 @@ def invert_photo(photo_path: str | os.PathLike, G: torch.nn.Module, out_dir: str
     framing = resolve_framing(framing, bundled)
     config = config or InversionConfig()
     out_dir = Path(out_dir)
-    prep = prepared or prepare_photo(photo_path, int(G.img_resolution), backend, face_index, framing, progress)
-    key = project_key(photo_sha256=prep.sha256, generator_fingerprint=fingerprint(G), config=config, backend=backend,
-                      face_index=face_index, framing=framing)
+    prep = prepared or prepare_photo(
+        photo_path, int(G.img_resolution), backend, face_index, framing, progress
+    )
+    key = project_key(
+        photo_sha256=prep.sha256,
+        generator_fingerprint=fingerprint(G),
+        config=config,
+        backend=backend,
+        face_index=face_index,
+        framing=framing,
+    )
     why = reuse_reason(out_dir, key)
     if why is None:
         project = load_project(out_dir, G)
         project.note = f"reused the finished inversion in {out_dir}"
         return project
-    context = {"command": command or " ".join(sys.argv),
-               "photo": {"path": str(Path(photo_path).resolve()), "sha256": prep.sha256},
-               "generator": {"path": None if generator_path is None else str(generator_path),
-                             "fingerprint": key["generator_fingerprint"], "bundled": bundled,
-                             "resolution": int(G.img_resolution)}}
+    context = {
+        "command": command or " ".join(sys.argv),
+        "photo": {"path": str(Path(photo_path).resolve()), "sha256": prep.sha256},
+        "generator": {
+            "path": None if generator_path is None else str(generator_path),
+            "fingerprint": key["generator_fingerprint"],
+            "bundled": bundled,
+            "resolution": int(G.img_resolution),
+        },
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     start_project(out_dir, key, **context)
     started = time.perf_counter()
-    inversion = invert(G, prep.crop, config, loss=loss, progress=progress, should_stop=should_stop)
-    write_project(out_dir, G, prep.crop, prep.transform, prep.layout, inversion, key,
-                  time.perf_counter() - started, **context)
+    size = int(G.img_resolution)
+    region = hull_region(np.asarray(prep.layout["landmarks_crop"]), size, size * DEFAULT_FEATHER_FRACTION)
+    inversion = invert(
+        G, prep.crop, config, loss=loss, progress=progress, should_stop=should_stop, region=region
+    )
+    write_project(
+        out_dir,
+        G,
+        prep.crop,
+        prep.transform,
+        prep.layout,
+        inversion,
+        key,
+        time.perf_counter() - started,
+        **context,
+    )
     G_tuned = inversion.G_tuned.eval().requires_grad_(False) if inversion.G_tuned is not None else G
-    project = PhotoProject(dir=out_dir, crop=prep.crop, transform=prep.transform, ws_w=inversion.ws_w,
-                           ws_pivot=inversion.ws_pivot, G_tuned=G_tuned, metrics=read_json(out_dir / "metrics.json"),
-                           info=read_project(out_dir) or {}, layout={**prep.layout,
-                                                                     "transform": prep.transform.to_dict()})
+    project = PhotoProject(
+        dir=out_dir,
+        crop=prep.crop,
+        transform=prep.transform,
+        ws_w=inversion.ws_w,
+        ws_pivot=inversion.ws_pivot,
+        G_tuned=G_tuned,
+        metrics=read_json(out_dir / "metrics.json"),
+        info=read_project(out_dir) or {},
+        layout={**prep.layout, "transform": prep.transform.to_dict()},
+    )
     project.note = ("inverted (" + why + ")") if why != "no project yet" else "inverted"
     if inversion.stopped:
         project.note = f"inversion stopped during stage {inversion.stopped}; what it had is in {out_dir}"
@@ -203,9 +264,16 @@ class Pasted:
     alpha: np.ndarray  # float32 [H, W]
 
 
-def paste_edit(photo_rgb: np.ndarray, edited: np.ndarray, reconstruction: np.ndarray, transform: AlignTransform,
-               landmarks_crop: np.ndarray | None, mode: str = "difference", threshold: float = 2.0,
-               movable_crop: np.ndarray | None = None) -> Pasted:
+def paste_edit(
+    photo_rgb: np.ndarray,
+    edited: np.ndarray,
+    reconstruction: np.ndarray,
+    transform: AlignTransform,
+    landmarks_crop: np.ndarray | None,
+    mode: str = "difference",
+    threshold: float = 2.0,
+    movable_crop: np.ndarray | None = None,
+) -> Pasted:
     """Paste the edit into the photo only where it changed the crop (see the module docstring).
 
     `movable_crop` (bool [R, R], the preset's movable region): with mode 'difference', the edited crop
@@ -218,8 +286,11 @@ def paste_edit(photo_rgb: np.ndarray, edited: np.ndarray, reconstruction: np.nda
         return Pasted(r.rgb, r.mask_upright, r.alpha)
     size = transform.size
     feather_px = size * DEFAULT_FEATHER_FRACTION
-    region = hull_region(landmarks_crop, size, feather_px) if landmarks_crop is not None else np.ones((size, size),
-                                                                                                       np.float32)
+    region = (
+        hull_region(landmarks_crop, size, feather_px)
+        if landmarks_crop is not None
+        else np.ones((size, size), np.float32)
+    )
     region = region * change_region(edited, reconstruction, feather_px, threshold)
     region[region < 1.0 / 1024.0] = 0.0
     photo = np.asarray(photo_rgb)
@@ -242,15 +313,18 @@ def paste_edit(photo_rgb: np.ndarray, edited: np.ndarray, reconstruction: np.nda
     cover = np.maximum(sample_affine(np.ones((size, size), np.float32), to_crop, wh, k), 1e-6)
 
     def warp(image: np.ndarray) -> np.ndarray:
-        return np.stack([sample_affine(np.ascontiguousarray(image[..., c]), to_crop, wh, k) / cover
-                         for c in range(3)], axis=2)[where]
+        return np.stack(
+            [sample_affine(np.ascontiguousarray(image[..., c]), to_crop, wh, k) / cover for c in range(3)],
+            axis=2,
+        )[where]
 
     win = out[y0:y1, x0:x1]
     base = win[where].astype(np.float32)
     change = warp(edited.astype(np.float32) - reconstruction.astype(np.float32))  # difference transfer
     if movable_crop is not None:  # inside the movable region: the edited crop itself
-        m = np.clip(sample_affine(feather(np.asarray(movable_crop, np.float32), 2 * feather_px), to_crop, wh, k),
-                    0, 1)[where, None]
+        m = np.clip(
+            sample_affine(feather(np.asarray(movable_crop, np.float32), 2 * feather_px), to_crop, wh, k), 0, 1
+        )[where, None]
         change = (1 - m) * change + m * (warp(edited.astype(np.float32)) - base)
     blend = base + change * a[where, None]
     win[where] = np.clip(np.rint(blend), 0, 255).astype(np.uint8)
@@ -266,29 +340,61 @@ def _nearest_face(faces: Sequence[FaceDetection], landmarks: np.ndarray) -> Face
     return min(faces, key=lambda f: float(np.linalg.norm(np.asarray(f.landmarks).mean(axis=0) - centre)))
 
 
-def judge_output(output_rgb: np.ndarray, backend: str, transform: AlignTransform, landmarks_before_photo: np.ndarray,
-                 presets: list[str], targets_crop: np.ndarray | None, handle_rows: np.ndarray | None) -> dict:
+def judge_output(
+    output_rgb: np.ndarray,
+    backend: str,
+    transform: AlignTransform,
+    landmarks_before_photo: np.ndarray,
+    presets: list[str],
+    targets_crop: np.ndarray | None,
+    handle_rows: np.ndarray | None,
+    *,
+    detector: LandmarkDetector | None = None,
+) -> dict:
     """Re-detect the face in the output photo; preset success as `autodrag edit` judges it (crop pixels).
 
+    With `detector` (a crop landmark detector) the output photo is re-cut with the project's `transform`
+    and the landmarks are detected on that crop (the framing the edit was planned in); otherwise the face
+    is searched again in the whole photo with `backend` (`find_faces`, the face nearest the edited one).
     Returns a dict: landmarks_after (photo px, or None), measures_before/after, md_px, success, error.
     """
     before_crop = transform.to_crop(landmarks_before_photo)
-    record: dict = {"measures_before": face_measures(before_crop), "landmarks_after": None, "measures_after": None,
-                    "md_px": float("nan"), "success": {p: False for p in presets}, "error": None}
+    record: dict = {
+        "measures_before": face_measures(before_crop),
+        "landmarks_after": None,
+        "measures_after": None,
+        "md_px": float("nan"),
+        "success": {p: False for p in presets},
+        "error": None,
+    }
     try:
-        faces = find_faces(output_rgb, backend)
-    except FaceError as exc:
+        if detector is not None:
+            recut = align_face(
+                np.asarray(output_rgb), landmarks_before_photo, transform.size, transform=transform
+            )
+            after_photo = transform.to_photo(np.asarray(detector.detect(recut.crop), dtype=np.float64))
+        else:
+            faces = find_faces(output_rgb, backend)
+            after_photo = np.asarray(_nearest_face(faces, landmarks_before_photo).landmarks, dtype=np.float64)
+    except (
+        FaceError,
+        ValueError,
+    ) as exc:  # detectors raise ValueError subclasses (e.g. NoFaceFound) for no face
         record["error"] = f"no face re-detected in the output: {exc}"
         return record
-    after_photo = np.asarray(_nearest_face(faces, landmarks_before_photo).landmarks, dtype=np.float64)
     after_crop = transform.to_crop(after_photo)
     md = float("nan")
     if targets_crop is not None and handle_rows is not None and len(handle_rows):
         md = float(np.linalg.norm(after_crop[handle_rows] - targets_crop, axis=1).mean())
     record.update(landmarks_after=after_photo, measures_after=face_measures(after_crop), md_px=md)
     if presets:
-        record["success"] = preset_success(presets, record["measures_before"], record["measures_after"],
-                                           md if math.isfinite(md) else float("inf"), transform.size)
+        record["success"] = preset_success(
+            presets,
+            record["measures_before"],
+            record["measures_after"],
+            md if math.isfinite(md) else float("inf"),
+            transform.size,
+        )
     return record
 
 
@@ -321,20 +427,39 @@ class PhotoEdit:
 def _default_detector(backend: str, bundled: bool, device: str) -> LandmarkDetector:
     from autodrag.landmarks.select import detector_for
 
-    crop_backend = "toy" if bundled or backend == "toy" else ("dlib" if backend in ("auto", "dlib") else backend)
+    crop_backend = (
+        "toy" if bundled or backend == "toy" else ("dlib" if backend in ("auto", "dlib") else backend)
+    )
     return detector_for(crop_backend, bundled_model=bundled, device=device)
 
 
-def edit_photo(source: str | os.PathLike | PhotoProject, G: torch.nn.Module, presets: str | list[str] | None = None,
-               detector: LandmarkDetector | None = None, *,
-               drags: Sequence[tuple[Sequence[float], Sequence[float]]] | None = None, photo_path: str | os.PathLike | None = None,
-               project_dir: str | os.PathLike | None = None, backend: str = "auto", face_index: int = 0,
-               config: InversionConfig | None = None, framing: str = "auto",
-               generator_path: str | os.PathLike | None = None, bundled: bool | None = None,
-               strength: float = 1.0, steps: int = 300, lr: float | None = None, mask: bool | np.ndarray = True,
-               tracking: str = "auto", guide: bool = True, paste: str = "difference", judge: bool = True,
-               progress: Progress | None = None, on_step: Callable[[int, float], None] | None = None,
-               should_stop: Callable[[], bool] | None = None) -> PhotoEdit:
+def edit_photo(
+    source: str | os.PathLike | PhotoProject,
+    G: torch.nn.Module,
+    presets: str | list[str] | None = None,
+    detector: LandmarkDetector | None = None,
+    *,
+    drags: Sequence[tuple[Sequence[float], Sequence[float]]] | None = None,
+    photo_path: str | os.PathLike | None = None,
+    project_dir: str | os.PathLike | None = None,
+    backend: str = "auto",
+    face_index: int = 0,
+    config: InversionConfig | None = None,
+    framing: str = "auto",
+    generator_path: str | os.PathLike | None = None,
+    bundled: bool | None = None,
+    strength: float = 1.0,
+    steps: int = 300,
+    lr: float | None = None,
+    mask: bool | np.ndarray = True,
+    tracking: str = "auto",
+    guide: bool = True,
+    paste: str = "difference",
+    judge: bool = True,
+    progress: Progress | None = None,
+    on_step: Callable[[int, float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> PhotoEdit:
     """Edit a photo with presets or free drags and paste the result back.
 
     Args:
@@ -361,8 +486,19 @@ def edit_photo(source: str | os.PathLike | PhotoProject, G: torch.nn.Module, pre
     else:
         photo_path = Path(source)
         directory = Path(project_dir) if project_dir else photo_path.with_name(photo_path.stem + ".project")
-        project = invert_photo(photo_path, G, directory, backend, face_index, config, progress, should_stop,
-                               framing=framing, generator_path=generator_path, bundled=bundled)
+        project = invert_photo(
+            photo_path,
+            G,
+            directory,
+            backend,
+            face_index,
+            config,
+            progress,
+            should_stop,
+            framing=framing,
+            generator_path=generator_path,
+            bundled=bundled,
+        )
     times["invert"] = time.perf_counter() - started
     photo = load_photo(photo_path)
     used_backend = project.info.get("key", {}).get("backend", resolve_backend(backend, bundled))
@@ -374,8 +510,19 @@ def edit_photo(source: str | os.PathLike | PhotoProject, G: torch.nn.Module, pre
         names = presets.split(",") if isinstance(presets, str) else list(presets)
         detector = detector or _default_detector(used_backend, bundled, str(ws.device))
         drag_config = preset_drag_config(presets=names, max_steps=steps, lr=lr)
-        edit = run_edit(G_edit, ws, detector, names, strength, mask=bool(mask), config=drag_config,
-                        frame_every=0, tracking=tracking, guide=guide, on_step=on_step)
+        edit = run_edit(
+            G_edit,
+            ws,
+            detector,
+            names,
+            strength,
+            mask=bool(mask),
+            config=drag_config,
+            frame_every=0,
+            tracking=tracking,
+            guide=guide,
+            on_step=on_step,
+        )
         reconstruction, edited, latent = edit.image_before, edit.image_after, edit.latent
     else:
         names = []
@@ -392,21 +539,45 @@ def edit_photo(source: str | os.PathLike | PhotoProject, G: torch.nn.Module, pre
     times["edit"] = time.perf_counter() - t
     t = time.perf_counter()
     landmarks_crop = np.asarray(project.layout.get("landmarks_crop"), dtype=np.float64)
-    movable = edit.plan.mask if edit is not None and bool(mask) else (None if isinstance(mask, bool) else mask)
-    pasted = paste_edit(photo.rgb, edited, reconstruction, project.transform, landmarks_crop, mode=paste,
-                        movable_crop=movable)
+    movable = (
+        edit.plan.mask if edit is not None and bool(mask) else (None if isinstance(mask, bool) else mask)
+    )
+    pasted = paste_edit(
+        photo.rgb, edited, reconstruction, project.transform, landmarks_crop, mode=paste, movable_crop=movable
+    )
     output = compose_output(photo, pasted.rgb, pasted.mask)
     times["paste"] = time.perf_counter() - t
     judged: dict = {}
     if judge and names:
         t = time.perf_counter()
-        judged = judge_output(pasted.rgb, used_backend, project.transform, project.face_landmarks, names,
-                              edit.plan.targets_xy, edit.plan.handle_rows)
+        before_photo = project.transform.to_photo(np.asarray(detector.detect(project.crop), dtype=np.float64))
+        judged = judge_output(
+            pasted.rgb,
+            used_backend,
+            project.transform,
+            before_photo,
+            names,
+            edit.plan.targets_xy,
+            edit.plan.handle_rows,
+            detector=detector,
+        )
         times["judge"] = time.perf_counter() - t
     times["total"] = time.perf_counter() - started
-    return PhotoEdit(project=project, photo=photo, presets=names, reconstruction=reconstruction, edited_crop=edited,
-                     output=output, output_rgb=pasted.rgb, paste_mask=pasted.mask, alpha=pasted.alpha, edit=edit,
-                     latent=np.asarray(latent, dtype=np.float32), judged=judged, seconds=times)
+    return PhotoEdit(
+        project=project,
+        photo=photo,
+        presets=names,
+        reconstruction=reconstruction,
+        edited_crop=edited,
+        output=output,
+        output_rgb=pasted.rgb,
+        paste_mask=pasted.mask,
+        alpha=pasted.alpha,
+        edit=edit,
+        latent=np.asarray(latent, dtype=np.float32),
+        judged=judged,
+        seconds=times,
+    )
 
 
 def config_dict(config: InversionConfig) -> dict:

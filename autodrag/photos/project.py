@@ -34,8 +34,18 @@ from autodrag.photos.align import AlignTransform
 from autodrag.photos.invert import Inversion, InversionConfig
 from autodrag.photos.tuned import TunedWeightsError, fingerprint, load_tuned, save_tuned
 
-__all__ = ["FORMAT", "PhotoProject", "ProjectError", "is_complete", "open_project", "project_key",
-           "read_project", "reuse_reason", "start_project", "write_project"]
+__all__ = [
+    "FORMAT",
+    "PhotoProject",
+    "ProjectError",
+    "is_complete",
+    "open_project",
+    "project_key",
+    "read_project",
+    "reuse_reason",
+    "start_project",
+    "write_project",
+]
 
 FORMAT = "autodrag-photo-project"
 VERSION = 1
@@ -74,12 +84,24 @@ def _version() -> str:
     return __version__
 
 
-def project_key(*, photo_sha256: str, generator_fingerprint: str, config: InversionConfig, backend: str,
-                face_index: int, framing: str) -> dict:
+def project_key(
+    *,
+    photo_sha256: str,
+    generator_fingerprint: str,
+    config: InversionConfig,
+    backend: str,
+    face_index: int,
+    framing: str,
+) -> dict:
     """What decides whether an existing project can be reused (JSON-safe)."""
-    return {"photo_sha256": photo_sha256, "generator_fingerprint": generator_fingerprint,
-            "inversion_config": asdict(config), "backend": backend, "face_index": int(face_index),
-            "framing": framing}
+    return {
+        "photo_sha256": photo_sha256,
+        "generator_fingerprint": generator_fingerprint,
+        "inversion_config": asdict(config),
+        "backend": backend,
+        "face_index": int(face_index),
+        "framing": framing,
+    }
 
 
 def read_project(directory: str | os.PathLike) -> dict | None:
@@ -97,51 +119,94 @@ def is_complete(directory: str | os.PathLike) -> bool:
     return bool(info and info.get("complete") is True)
 
 
-_KEY_WORDS = {"photo_sha256": "the photo changed (sha256 differs)", "generator_fingerprint": "the generator differs",
-              "inversion_config": "the inversion settings differ", "backend": "the landmark backend differs",
-              "face_index": "another face was asked for (--face)", "framing": "the crop framing differs"}
+_KEY_WORDS = {
+    "photo_sha256": "the photo changed (sha256 differs)",
+    "generator_fingerprint": "the generator differs",
+    "inversion_config": "the inversion settings differ",
+    "backend": "the landmark backend differs",
+    "face_index": "another face was asked for (--face)",
+    "framing": "the crop framing differs",
+}
 
 
 def reuse_reason(directory: str | os.PathLike, key: dict) -> str | None:
     """None when the project in `directory` can be reused for `key`, else why not (one line)."""
     info = read_project(directory)
     if info is None:
-        return "no project yet" if not (Path(directory) / "project.json").exists() else "project.json unreadable"
+        return (
+            "no project yet" if not (Path(directory) / "project.json").exists() else "project.json unreadable"
+        )
     if info.get("complete") is not True:
         stopped = info.get("stopped")
-        return (f"the last inversion was stopped during stage {stopped}" if stopped else
-                "the last inversion did not finish (no complete marker)")
+        return (
+            f"the last inversion was stopped during stage {stopped}"
+            if stopped
+            else "the last inversion did not finish (no complete marker)"
+        )
     diffs = [_KEY_WORDS[k] for k in KEY_FIELDS if info.get("key", {}).get(k) != key.get(k)]
     return "; ".join(diffs) if diffs else None
 
 
 def start_project(directory: str | os.PathLike, key: dict, **context: object) -> None:
     """Mark `directory` as an inversion in progress (project.json, complete: false) before anything else."""
-    record = {"format": FORMAT, "version": VERSION, "complete": False, "key": key, "started": time.time(),
-              "package_version": _version(), **context}
+    record = {
+        "format": FORMAT,
+        "version": VERSION,
+        "complete": False,
+        "key": key,
+        "started": time.time(),
+        "package_version": _version(),
+        **context,
+    }
     write_json_atomic(Path(directory) / "project.json", record)
 
 
-def write_project(directory: str | os.PathLike, G: torch.nn.Module, crop: np.ndarray, transform: AlignTransform,
-                  layout: dict, inversion: Inversion, key: dict, seconds: float, **context: object) -> dict:
+def write_project(
+    directory: str | os.PathLike,
+    G: torch.nn.Module,
+    crop: np.ndarray,
+    transform: AlignTransform,
+    layout: dict,
+    inversion: Inversion,
+    key: dict,
+    seconds: float,
+    **context: object,
+) -> dict:
     """Write every file of the project; project.json last with `complete` (false when the run was stopped)."""
     directory = Path(directory)
     save_png(directory / "aligned.png", crop)
     write_json_atomic(directory / "transform.json", {**layout, "transform": transform.to_dict()})
-    write_atomic(directory / "pivot.npz", lambda tmp: _save_npz(tmp, ws_w=inversion.ws_w.astype(np.float32),
-                                                                 ws_pivot=inversion.ws_pivot.astype(np.float32)))
+    write_atomic(
+        directory / "pivot.npz",
+        lambda tmp: _save_npz(
+            tmp, ws_w=inversion.ws_w.astype(np.float32), ws_pivot=inversion.ws_pivot.astype(np.float32)
+        ),
+    )
     tuned = directory / "tuned.safetensors"
     if inversion.G_tuned is not None:
         save_tuned(G, inversion.G_tuned, tuned)
     else:
         tuned.unlink(missing_ok=True)
-    metrics = {**inversion.metrics, "stages_done": list(inversion.stages_done), "stopped": inversion.stopped,
-               "seconds_total": round(seconds, 3)}
+    metrics = {
+        **inversion.metrics,
+        "stages_done": list(inversion.stages_done),
+        "stopped": inversion.stopped,
+        "seconds_total": round(seconds, 3),
+    }
     write_json_atomic(directory / "metrics.json", metrics)
     complete = inversion.stopped is None
-    record = {"format": FORMAT, "version": VERSION, "key": key, "package_version": _version(), **context,
-              "stages_done": list(inversion.stages_done), "stopped": inversion.stopped, "tuned": tuned.exists(),
-              "finished": time.time(), "complete": complete}  # `complete` is the last key, the file the last write
+    record = {
+        "format": FORMAT,
+        "version": VERSION,
+        "key": key,
+        "package_version": _version(),
+        **context,
+        "stages_done": list(inversion.stages_done),
+        "stopped": inversion.stopped,
+        "tuned": tuned.exists(),
+        "finished": time.time(),
+        "complete": complete,
+    }  # `complete` is the last key, the file the last write
     write_json_atomic(directory / "project.json", record)
     return record
 
@@ -151,8 +216,9 @@ def _save_npz(tmp: Path, **arrays: np.ndarray) -> None:
         np.savez(f, **arrays)
 
 
-def open_project(directory: str | os.PathLike, G: torch.nn.Module,
-                 allow_incomplete: bool = False) -> tuple[np.ndarray, AlignTransform, np.ndarray, torch.nn.Module]:
+def open_project(
+    directory: str | os.PathLike, G: torch.nn.Module, allow_incomplete: bool = False
+) -> tuple[np.ndarray, AlignTransform, np.ndarray, torch.nn.Module]:
     """(crop, transform, ws_pivot, G_tuned) of a finished project (`load_project` for everything).
 
     Raises:
@@ -162,7 +228,9 @@ def open_project(directory: str | os.PathLike, G: torch.nn.Module,
     return p.crop, p.transform, p.ws_pivot, p.G_tuned
 
 
-def load_project(directory: str | os.PathLike, G: torch.nn.Module, allow_incomplete: bool = False) -> PhotoProject:
+def load_project(
+    directory: str | os.PathLike, G: torch.nn.Module, allow_incomplete: bool = False
+) -> PhotoProject:
     """The project in `directory` as a `PhotoProject` (reused=True). Raises ProjectError."""
     from PIL import Image
 
@@ -174,8 +242,10 @@ def load_project(directory: str | os.PathLike, G: torch.nn.Module, allow_incompl
         raise ProjectError(f"{directory}: the inversion did not finish (no complete marker); run it again")
     expected = info.get("key", {}).get("generator_fingerprint")
     if expected is not None and expected != fingerprint(G):
-        raise ProjectError(f"{directory}: made with another generator (fingerprint {expected}, "
-                           f"this one's is {fingerprint(G)})")
+        raise ProjectError(
+            f"{directory}: made with another generator (fingerprint {expected}, "
+            f"this one's is {fingerprint(G)})"
+        )
     try:
         crop = np.asarray(Image.open(directory / "aligned.png").convert("RGB")).copy()
         layout = json.loads((directory / "transform.json").read_text())
@@ -186,12 +256,24 @@ def load_project(directory: str | os.PathLike, G: torch.nn.Module, allow_incompl
     except (OSError, ValueError, KeyError) as exc:
         raise ProjectError(f"{directory}: damaged project ({type(exc).__name__}: {exc})") from None
     if ws_pivot.shape != (G.num_ws, G.w_dim):
-        raise ProjectError(f"{directory}: pivot.npz holds ws {ws_pivot.shape}, the generator needs "
-                           f"({G.num_ws}, {G.w_dim})")
+        raise ProjectError(
+            f"{directory}: pivot.npz holds ws {ws_pivot.shape}, the generator needs ({G.num_ws}, {G.w_dim})"
+        )
     tuned = directory / "tuned.safetensors"
     try:
         G_tuned = load_tuned(G, tuned).eval().requires_grad_(False) if tuned.exists() else G
     except TunedWeightsError as exc:
         raise ProjectError(str(exc)) from None
-    return PhotoProject(dir=directory, crop=crop, transform=transform, ws_w=ws_w, ws_pivot=ws_pivot, G_tuned=G_tuned,
-                        metrics=metrics, info=info, layout=layout, reused=True, note="reused the finished inversion")
+    return PhotoProject(
+        dir=directory,
+        crop=crop,
+        transform=transform,
+        ws_w=ws_w,
+        ws_pivot=ws_pivot,
+        G_tuned=G_tuned,
+        metrics=metrics,
+        info=info,
+        layout=layout,
+        reused=True,
+        note="reused the finished inversion",
+    )

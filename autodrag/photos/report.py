@@ -28,8 +28,12 @@ def photo_edit_record(pe: PhotoEdit, **context: object) -> dict:
     record = {
         **context,
         "photo": str(pe.photo.path),
-        "photo_size": list(pe.photo.original.size), "photo_mode": pe.photo.mode, "orientation": pe.photo.orientation,
-        "project": str(pe.project.dir), "project_reused": pe.project.reused, "project_note": pe.project.note,
+        "photo_size": list(pe.photo.original.size),
+        "photo_mode": pe.photo.mode,
+        "orientation": pe.photo.orientation,
+        "project": str(pe.project.dir),
+        "project_reused": pe.project.reused,
+        "project_note": pe.project.note,
         "reconstruction": {k: v for k, v in pe.project.metrics.items() if k.startswith(("psnr", "ssim"))},
         "preset": ",".join(pe.presets) if pe.presets else "drag",
         "success": judged.get("success", {}),
@@ -37,15 +41,18 @@ def photo_edit_record(pe: PhotoEdit, **context: object) -> dict:
         "judge_error": judged.get("error"),
         "measures_before": {k: _num(v, 5) for k, v in (judged.get("measures_before") or {}).items()},
         "measures_after": {k: _num(v, 5) for k, v in (judged.get("measures_after") or {}).items()},
-        "crop_success": pe.edit.success if pe.edit is not None else None,  # judged on the crop, as `edit` does
+        "crop_success": pe.edit.success
+        if pe.edit is not None
+        else None,  # judged on the crop, as `edit` does
         "steps": pe.edit.steps if pe.edit is not None else None,
         "seconds": round(pe.seconds.get("total", 0.0), 3),
         "seconds_by_stage": {k: round(v, 3) for k, v in pe.seconds.items()},
         "paste_mask_pixels": int(pe.paste_mask.sum()),
         "changed_pixels": int(changed.sum()),
         "changed_outside_mask": int((changed & ~pe.paste_mask).sum()),
-        "landmarks_after": None if judged.get("landmarks_after") is None else
-        np.round(judged["landmarks_after"], 3).tolist(),
+        "landmarks_after": None
+        if judged.get("landmarks_after") is None
+        else np.round(judged["landmarks_after"], 3).tolist(),
         "points_convention": "(x, y) photo pixels, pixel centres at integers; md_px in crop pixels",
     }
     return record
@@ -94,16 +101,22 @@ def build_photo_report(out: Path, title: str = "AutoDrag photo batch") -> dict[s
         else:
             d = f"items/{item_dir.name}"
             pasted = Path(rec.get("pasted", "pasted.png")).name
-            psnr = rec.get("reconstruction", {}).get("psnr_tune") or rec.get("reconstruction", {}).get("psnr_w_plus")
-            body = (f"<img src='{d}/aligned.png' height=160 title='original crop'>"
-                    f"<img src='{d}/reconstruction.png' height=160 title='reconstruction'>"
-                    f"<img src='{d}/edited.png' height=160 title='edited'>"
-                    f"<img src='{d}/{pasted}' height=160 title='pasted photo'><br>"
-                    f"PSNR {psnr if psnr is None else round(psnr, 2)} dB · MD {rec.get('md_px')} px · "
-                    f"{rec.get('seconds', 0):.1f} s · outside-mask changes {rec.get('changed_outside_mask')}")
+            psnr = rec.get("reconstruction", {}).get("psnr_tune") or rec.get("reconstruction", {}).get(
+                "psnr_w_plus"
+            )
+            body = (
+                f"<img src='{d}/aligned.png' height=160 title='original crop'>"
+                f"<img src='{d}/reconstruction.png' height=160 title='reconstruction'>"
+                f"<img src='{d}/edited.png' height=160 title='edited'>"
+                f"<img src='{d}/{pasted}' height=160 title='pasted photo'><br>"
+                f"PSNR {psnr if psnr is None else round(psnr, 2)} dB · MD {rec.get('md_px')} px · "
+                f"{rec.get('seconds', 0):.1f} s · outside-mask changes {rec.get('changed_outside_mask')}"
+            )
         cards.append(f"<div class='card {status}'><b>{label}</b><br>{body}</div>")
-    rows = "".join(f"<tr><td>{html.escape(p)}</td><td>{s['ok']}/{s['items']}</td><td>{s['failed']}</td></tr>"
-                   for p, s in stats.items())
+    rows = "".join(
+        f"<tr><td>{html.escape(p)}</td><td>{s['ok']}/{s['items']}</td><td>{s['failed']}</td></tr>"
+        for p, s in stats.items()
+    )
     page = f"""<!doctype html><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif}} .card{{display:inline-block;margin:6px;padding:6px;border:2px solid #ccc;
 vertical-align:top}} .ok{{border-color:#3a3}} .missed{{border-color:#d90}} .failed{{border-color:#c33}}
@@ -111,7 +124,7 @@ td,th{{padding:2px 10px;text-align:left}} img{{margin-right:4px}}</style>
 <h1>{html.escape(title)}</h1>
 <table><tr><th>preset</th><th>success (re-detected in the pasted photo)</th><th>failed</th></tr>{rows}</table>
 <p>Per item: original crop, reconstruction (tuned generator at the pivot), edited crop, pasted photo.</p>
-{''.join(cards)}"""
+{"".join(cards)}"""
     write_text_atomic(out / "index.html", page)
     write_json_atomic(out / "summary.json", stats)
     return stats

@@ -42,7 +42,9 @@ def changed_tensors(G_base: torch.nn.Module, G_tuned: torch.nn.Module) -> list[s
     base, tuned = G_base.state_dict(), G_tuned.state_dict()
     if base.keys() != tuned.keys():
         raise TunedWeightsError("the tuned generator's tensors do not match the base generator's names")
-    return [n for n in tuned if base[n].shape != tuned[n].shape or not torch.equal(base[n].cpu(), tuned[n].cpu())]
+    return [
+        n for n in tuned if base[n].shape != tuned[n].shape or not torch.equal(base[n].cpu(), tuned[n].cpu())
+    ]
 
 
 def save_tuned(G_base: torch.nn.Module, G_tuned: torch.nn.Module, path: str | os.PathLike) -> Path:
@@ -56,8 +58,13 @@ def save_tuned(G_base: torch.nn.Module, G_tuned: torch.nn.Module, path: str | os
     stored_all = sum(state[n].numel() for n in changed) > ALL_FRACTION * total
     names = list(state) if stored_all else changed
     tensors = {n: state[n].detach().cpu().contiguous().clone() for n in names}
-    metadata = {"format": FORMAT, "version": VERSION, "stored": "all" if stored_all else "changed",
-                "changed": json.dumps(changed), "base_fingerprint": fingerprint(G_base)}
+    metadata = {
+        "format": FORMAT,
+        "version": VERSION,
+        "stored": "all" if stored_all else "changed",
+        "changed": json.dumps(changed),
+        "base_fingerprint": fingerprint(G_base),
+    }
     return write_atomic(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
 
 
@@ -81,11 +88,15 @@ def load_tuned(G_base: torch.nn.Module, path: str | os.PathLike) -> torch.nn.Mod
     except (SafetensorError, OSError, ValueError) as exc:
         raise TunedWeightsError(f"{path}: not a readable safetensors file ({exc})") from None
     if metadata.get("format") != FORMAT:
-        raise TunedWeightsError(f"{path}: not an AutoDrag tuned-weights file (format {metadata.get('format')!r})")
+        raise TunedWeightsError(
+            f"{path}: not an AutoDrag tuned-weights file (format {metadata.get('format')!r})"
+        )
     expected = fingerprint(G_base)
     if metadata.get("base_fingerprint") != expected:
-        raise TunedWeightsError(f"{path}: made for another base generator (fingerprint "
-                                f"{metadata.get('base_fingerprint')}, this generator's is {expected})")
+        raise TunedWeightsError(
+            f"{path}: made for another base generator (fingerprint "
+            f"{metadata.get('base_fingerprint')}, this generator's is {expected})"
+        )
     base_state = G_base.state_dict()
     for name, tensor in tensors.items():
         if name not in base_state or base_state[name].shape != tensor.shape:

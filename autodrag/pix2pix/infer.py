@@ -44,9 +44,9 @@ __all__ = [
 ImageLike = Image.Image | np.ndarray | torch.Tensor | str | Path
 
 
-# Below this many training steps, batch-norm running statistics lag the weights enough that --eval
-# output is clearly worse than the paper's test-batch statistics (docs/PIX2PIX.md, "Inference mode").
-YOUNG_STATISTICS_STEPS = 5000
+# Below this many training steps, batch-norm running statistics may lag the weights enough that --eval
+# output is clearly worse than the paper's test-batch statistics (measured: docs/PIX2PIX.md, Inference).
+YOUNG_STATISTICS_STEPS = 1000
 
 
 class YoungStatisticsWarning(UserWarning):
@@ -69,10 +69,13 @@ def _load(checkpoint: str | Path) -> tuple[nn.Module, GeneratorConfig, int | Non
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:  # another depth or width: torch's multi-line 'size mismatch' report
-        first = next((line.strip() for line in str(exc).splitlines() if "size mismatch" in line or "Missing" in line),
-                     str(exc).splitlines()[0])
-        raise CheckpointError(f"{checkpoint}: its weights do not fit the generator its options describe ({first})"
-                              ) from None
+        first = next(
+            (line.strip() for line in str(exc).splitlines() if "size mismatch" in line or "Missing" in line),
+            str(exc).splitlines()[0],
+        )
+        raise CheckpointError(
+            f"{checkpoint}: its weights do not fit the generator its options describe ({first})"
+        ) from None
     return net, cfg.generator, None if steps is None else int(steps)
 
 

@@ -88,7 +88,10 @@ def _lock(path: Path, blocking: bool) -> int | None:
             same = False
         if same:
             os.ftruncate(fd, 0)
-            os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}).encode())
+            os.write(
+                fd,
+                json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}).encode(),
+            )
             return fd
         os.close(fd)
 
@@ -155,8 +158,9 @@ def _differences(item_dir: Path, options: dict) -> str:
     return ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in keys[:3])
 
 
-def _compute(item: BatchItem, item_dir: Path, edit_one: Callable[[BatchItem, Path], dict],
-             options: dict | None) -> str:
+def _compute(
+    item: BatchItem, item_dir: Path, edit_one: Callable[[BatchItem, Path], dict], options: dict | None
+) -> str:
     """Run `edit_one` into a staging folder, then put it in place of `item_dir`: 'done' or 'failed'."""
     stage = staging_dir(item_dir)
     try:
@@ -173,10 +177,18 @@ def _compute(item: BatchItem, item_dir: Path, edit_one: Callable[[BatchItem, Pat
         except Exception as exc:  # one item's failure must not stop the batch
             shutil.rmtree(stage)
             stage.mkdir()
-            write_json_atomic(stage / "failed.json", {
-                "seed": item.seed, "preset": item.preset, "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(limit=4), "batch_options": _json_normal(options),
-                "pid": os.getpid(), "host": socket.gethostname()})
+            write_json_atomic(
+                stage / "failed.json",
+                {
+                    "seed": item.seed,
+                    "preset": item.preset,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(limit=4),
+                    "batch_options": _json_normal(options),
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                },
+            )
             status = "failed"
         replace_dir(stage, item_dir)
         return status
@@ -197,7 +209,9 @@ def _run_one(item: BatchItem, items_dir: Path, edit_one, options: dict | None, f
     if fd is None:
         return "busy"
     try:
-        state = item_state(item_dir, options)  # again, now that it is ours: another process may have finished it
+        state = item_state(
+            item_dir, options
+        )  # again, now that it is ours: another process may have finished it
         if state == "done":
             return "skipped"
         if state == "conflict" and not force:
@@ -207,10 +221,18 @@ def _run_one(item: BatchItem, items_dir: Path, edit_one, options: dict | None, f
         _unlock(claim, fd)
 
 
-def run_items(out: Path, items: list[BatchItem], edit_one: Callable[[BatchItem, Path], dict],
-              progress: Callable[[BatchItem, str], None] | None = None, *, options: dict | None = None,
-              force: bool = False, wait: bool = True, poll: float = 0.5,
-              conflicts: list[str] | None = None) -> dict[str, int]:
+def run_items(
+    out: Path,
+    items: list[BatchItem],
+    edit_one: Callable[[BatchItem, Path], dict],
+    progress: Callable[[BatchItem, str], None] | None = None,
+    *,
+    options: dict | None = None,
+    force: bool = False,
+    wait: bool = True,
+    poll: float = 0.5,
+    conflicts: list[str] | None = None,
+) -> dict[str, int]:
     """Run each unfinished item with `edit_one(item, item_dir)`; record failures and go on.
 
     Args:
@@ -313,18 +335,22 @@ def _build_report(out: Path, title: str) -> dict[str, dict]:
         md = np.array(s["md"] or [np.nan])
         secs = np.array(s["seconds"] or [np.nan])
         criterion = " + ".join(PRESETS[p].success_text for p in preset.split("+") if p in PRESETS)
-        rows.append(f"<tr><td>{html.escape(preset)}</td><td>{s['ok']}/{s['items']} "
-                    f"({100 * s['ok'] / max(1, s['items']):.0f}%)</td><td>{s['failed']}</td>"
-                    f"<td>{_fmt(md, np.mean)} / {_fmt(md, np.median)} / {_fmt(md, np.max)}</td>"
-                    f"<td>{_fmt(secs, np.median, 1)}</td><td>{html.escape(criterion)}</td></tr>")
+        rows.append(
+            f"<tr><td>{html.escape(preset)}</td><td>{s['ok']}/{s['items']} "
+            f"({100 * s['ok'] / max(1, s['items']):.0f}%)</td><td>{s['failed']}</td>"
+            f"<td>{_fmt(md, np.mean)} / {_fmt(md, np.median)} / {_fmt(md, np.max)}</td>"
+            f"<td>{_fmt(secs, np.median, 1)}</td><td>{html.escape(criterion)}</td></tr>"
+        )
     cards = []
     for rec in records:
         label = f"seed {rec['seed']} · {html.escape(rec['preset'])} · {rec['status']}"
         if rec["status"] == "failed":
             body = f"<pre>{html.escape(rec.get('error', ''))}</pre>"
         else:
-            body = (f"<img src='items/{rec['dir']}/before_after.png' width='384'>"
-                    f"<br>MD {rec['md_px']:.2f} px · {rec['steps']} steps · {rec['seconds']:.1f} s")
+            body = (
+                f"<img src='items/{rec['dir']}/before_after.png' width='384'>"
+                f"<br>MD {rec['md_px']:.2f} px · {rec['steps']} steps · {rec['seconds']:.1f} s"
+            )
         cards.append(f"<div class='card {rec['status']}'><b>{label}</b><br>{body}</div>")
     page = f"""<!doctype html><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif}} .card{{display:inline-block;margin:6px;padding:6px;border:2px solid #ccc;
@@ -332,8 +358,8 @@ vertical-align:top}} .ok{{border-color:#3a3}} .missed{{border-color:#d90}} .fail
 td,th{{padding:2px 10px;text-align:left}}</style>
 <h1>{html.escape(title)}</h1>
 <table><tr><th>preset</th><th>success</th><th>failed</th><th>MD px mean / median / max</th><th>median s</th>
-<th>success means (and MD &le; 2% of the width)</th></tr>{''.join(rows)}</table>
+<th>success means (and MD &le; 2% of the width)</th></tr>{"".join(rows)}</table>
 <p>Left: before, with landmarks (green), handles (red), targets (blue) and the fixed region dimmed.
-Right: after, with the re-detected landmarks.</p>{''.join(cards)}"""
+Right: after, with the re-detected landmarks.</p>{"".join(cards)}"""
     write_text_atomic(out / "index.html", page)
     return stats

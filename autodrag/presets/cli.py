@@ -46,23 +46,48 @@ def _detector(landmarks: str, ckpt: Path | None, device: torch.device):
 
 
 common_options = [
-    click.option("--ckpt", type=click.Path(path_type=Path), default=None, help="Generator; default: the bundled model."),
-    click.option("--strength", type=click.FloatRange(*STRENGTH_RANGE, min_open=True), default=1.0,
-                 show_default=True),
-    click.option("--trunc", "psi", type=float, default=0.7, show_default=True, help="Truncation psi for seeds."),
-    click.option("--landmarks", type=click.Choice(BACKENDS), default="auto", show_default=True,
-                 help="auto = bundled detector for the bundled model, face-alignment (fan) otherwise."),
+    click.option(
+        "--ckpt", type=click.Path(path_type=Path), default=None, help="Generator; default: the bundled model."
+    ),
+    click.option(
+        "--strength", type=click.FloatRange(*STRENGTH_RANGE, min_open=True), default=1.0, show_default=True
+    ),
+    click.option(
+        "--trunc", "psi", type=float, default=0.7, show_default=True, help="Truncation psi for seeds."
+    ),
+    click.option(
+        "--landmarks",
+        type=click.Choice(BACKENDS),
+        default="auto",
+        show_default=True,
+        help="auto = bundled detector for the bundled model, face-alignment (fan) otherwise.",
+    ),
     click.option("--mask/--no-mask", default=True, show_default=True, help="Automatic movable-region mask."),
-    click.option("--guide/--no-guide", default=True, show_default=True,
-                 help="Eye presets and smile also pull the detector's landmarks to the targets (differentiable "
-                      "detector only)."),
-    click.option("--steps", type=click.IntRange(1), default=DEFAULT_STEPS, show_default=True, help="Max drag steps."),
-    click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
-                 help=f"Adam step size on the latent; default: the preset's tuned step ({PRESET_TUNING['lr']:g}, "
-                      f"{preset_tuning('close_eyes')['lr']:g} for the guided eye presets and smile)."),
-    click.option("--tracking", type=click.Choice(TRACKING_MODES), default="auto", show_default=True,
-                 help="Handle tracking: re-detected landmarks, DragGAN's features, or auto (landmarks with the "
-                      "fast bundled detector, features with face-alignment)."),
+    click.option(
+        "--guide/--no-guide",
+        default=True,
+        show_default=True,
+        help="Eye presets and smile also pull the detector's landmarks to the targets (differentiable "
+        "detector only).",
+    ),
+    click.option(
+        "--steps", type=click.IntRange(1), default=DEFAULT_STEPS, show_default=True, help="Max drag steps."
+    ),
+    click.option(
+        "--lr",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help=f"Adam step size on the latent; default: the preset's tuned step ({PRESET_TUNING['lr']:g}, "
+        f"{preset_tuning('close_eyes')['lr']:g} for the guided eye presets and smile).",
+    ),
+    click.option(
+        "--tracking",
+        type=click.Choice(TRACKING_MODES),
+        default="auto",
+        show_default=True,
+        help="Handle tracking: re-detected landmarks, DragGAN's features, or auto (landmarks with the "
+        "fast bundled detector, features with face-alignment).",
+    ),
     device_option,
 ]
 
@@ -85,23 +110,60 @@ def _with_common(f):
 @click.command()
 @click.option("--preset", "preset_spec", default=None, help=PRESET_HELP + " Required unless --from.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
-@click.option("--latent", type=click.Path(path_type=Path), default=None, help="Start from this ws (.npz) instead.")
-@click.option("--from", "from_record", type=click.Path(path_type=Path), default=None,
-              help="Re-run the edit recorded in this result.json (of edit or batch), bit for bit on a CPU; the "
-                   "other edit options are ignored except --out and --device.")
+@click.option(
+    "--latent", type=click.Path(path_type=Path), default=None, help="Start from this ws (.npz) instead."
+)
+@click.option(
+    "--from",
+    "from_record",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Re-run the edit recorded in this result.json (of edit or batch), bit for bit on a CPU; the "
+    "other edit options are ignored except --out and --device.",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/edit"), show_default=True)
-@click.option("--photo", type=click.Path(path_type=Path), default=None,
-              help="Edit this photo instead of a seed: invert it (or reuse OUT/project or --project), edit, "
-                   "paste back. See `autodrag invert --help` for --backend/--face/--steps-*.")
-@click.option("--project", "project_dir", type=click.Path(path_type=Path), default=None,
-              help="With --photo: the photo project folder (default OUT/project).")
+@click.option(
+    "--photo",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Edit this photo instead of a seed: invert it (or reuse OUT/project or --project), edit, "
+    "paste back. See `autodrag invert --help` for --backend/--face/--steps-*.",
+)
+@click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="With --photo: the photo project folder (default OUT/project).",
+)
 @_with_photo_options
 @_with_common
-def edit(preset_spec: str | None, seed: int, latent: Path | None, from_record: Path | None, out: Path,
-         photo: Path | None, project_dir: Path | None, backend: str, face_index: int, steps_w: int | None,
-         steps_wplus: int | None, steps_tune: int | None, no_tune: bool, framing: str,
-         ckpt: Path | None, strength: float, psi: float, landmarks: str, mask: bool, guide: bool, steps: int,
-         lr: float | None, tracking: str, device: str) -> None:
+def edit(
+    preset_spec: str | None,
+    seed: int,
+    latent: Path | None,
+    from_record: Path | None,
+    out: Path,
+    photo: Path | None,
+    project_dir: Path | None,
+    backend: str,
+    face_index: int,
+    steps_w: int | None,
+    steps_wplus: int | None,
+    steps_tune: int | None,
+    no_tune: bool,
+    framing: str,
+    ckpt: Path | None,
+    strength: float,
+    psi: float,
+    landmarks: str,
+    mask: bool,
+    guide: bool,
+    steps: int,
+    lr: float | None,
+    tracking: str,
+    device: str,
+) -> None:
     """Apply expression presets to one face.
 
     \b
@@ -115,9 +177,24 @@ def edit(preset_spec: str | None, seed: int, latent: Path | None, from_record: P
 
         if preset_spec is None:
             raise click.UsageError("give --preset with --photo")
-        edit_photo_cli(photo, _check_presets(preset_spec), out, project_dir, ckpt, backend, face_index,
-                       inversion_config(steps_w, steps_wplus, steps_tune, no_tune), framing, strength, steps, lr,
-                       mask, tracking, guide, device)
+        edit_photo_cli(
+            photo,
+            _check_presets(preset_spec),
+            out,
+            project_dir,
+            ckpt,
+            backend,
+            face_index,
+            inversion_config(steps_w, steps_wplus, steps_tune, no_tune),
+            framing,
+            strength,
+            steps,
+            lr,
+            mask,
+            tracking,
+            guide,
+            device,
+        )
         return
     if from_record is not None:
         result, context = _rerun(from_record, device)
@@ -139,18 +216,33 @@ def edit(preset_spec: str | None, seed: int, latent: Path | None, from_record: P
         bar = tqdm(total=steps, desc=",".join(presets), unit="step")
         try:
             config = preset_drag_config(presets=presets, max_steps=steps, lr=lr)
-            result = run_edit(G, ws, detector, presets, strength, mask=mask, config=config,
-                              tracking=tracking, guide=guide, on_step=lambda step, loss: bar.update(1))
+            result = run_edit(
+                G,
+                ws,
+                detector,
+                presets,
+                strength,
+                mask=mask,
+                config=config,
+                tracking=tracking,
+                guide=guide,
+                on_step=lambda step, loss: bar.update(1),
+            )
         except (PresetError, DragInputError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
         finally:
             bar.close()
-        context = edit_context(ckpt=ckpt, seed=seed, latent=latent, truncation_psi=psi, landmarks=landmarks,
-                               device=dev)
-    with staged_outputs(out, EDIT_FILES, marker="result.json") as stage:  # out: this run complete, or the last
+        context = edit_context(
+            ckpt=ckpt, seed=seed, latent=latent, truncation_psi=psi, landmarks=landmarks, device=dev
+        )
+    with staged_outputs(
+        out, EDIT_FILES, marker="result.json"
+    ) as stage:  # out: this run complete, or the last
         record = write_edit(stage, result, **context)
     ok = ", ".join(f"{k}: {'ok' if v else 'missed'}" for k, v in record["success"].items())
-    click.echo(f"{out}: {record['steps']} steps, {record['seconds']:.1f} s, MD {record['md_px']:.2f} px ({ok})")
+    click.echo(
+        f"{out}: {record['steps']} steps, {record['seconds']:.1f} s, MD {record['md_px']:.2f} px ({ok})"
+    )
 
 
 def _rerun(record_path: Path, device: str):
@@ -158,7 +250,9 @@ def _rerun(record_path: Path, device: str):
     dev = None if device == "auto" else resolve_device(device)
     try:
         recorded = read_record(record_path)
-        bar = tqdm(total=recorded["drag_config"].get("max_steps"), desc=f"re-run {recorded['preset']}", unit="step")
+        bar = tqdm(
+            total=recorded["drag_config"].get("max_steps"), desc=f"re-run {recorded['preset']}", unit="step"
+        )
         try:
             result = rerun_from_record(record_path, device=dev, on_step=lambda step, loss: bar.update(1))
         finally:
@@ -172,14 +266,32 @@ def _rerun(record_path: Path, device: str):
     return result, context
 
 
-def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, strength: float, psi: float,
-           landmarks: str, mask: bool, guide: bool, steps: int, lr: float | None, tracking: str, device: str,
-           shard: tuple[int, int] | None, title: str, gif: bool, force: bool = False) -> dict:
+def _batch(
+    seeds: list[int],
+    presets: list[str],
+    out: Path,
+    ckpt: Path | None,
+    strength: float,
+    psi: float,
+    landmarks: str,
+    mask: bool,
+    guide: bool,
+    steps: int,
+    lr: float | None,
+    tracking: str,
+    device: str,
+    shard: tuple[int, int] | None,
+    title: str,
+    gif: bool,
+    force: bool = False,
+) -> dict:
     check_output_dir(out)
     dev = resolve_device(device)
     G = open_generator(ckpt, dev)
     detector = _detector(landmarks, ckpt, dev)
-    context = edit_context(ckpt=ckpt, seed=None, latent=None, truncation_psi=psi, landmarks=landmarks, device=dev)
+    context = edit_context(
+        ckpt=ckpt, seed=None, latent=None, truncation_psi=psi, landmarks=landmarks, device=dev
+    )
     context.pop("seed")
     items = plan_items(seeds, presets)
     if shard is not None:
@@ -188,33 +300,67 @@ def _batch(seeds: list[int], presets: list[str], out: Path, ckpt: Path | None, s
     def edit_one(item, item_dir: Path) -> dict:
         names = item.preset.replace("+", ",")
         config = preset_drag_config(presets=names, max_steps=steps, lr=lr)
-        result = run_edit(G, ws_from_seed(G, item.seed, psi), detector, names, strength,
-                          mask=mask, config=config, frame_every=4 if gif else 0, tracking=tracking, guide=guide)
+        result = run_edit(
+            G,
+            ws_from_seed(G, item.seed, psi),
+            detector,
+            names,
+            strength,
+            mask=mask,
+            config=config,
+            frame_every=4 if gif else 0,
+            tracking=tracking,
+            guide=guide,
+        )
         return write_edit(item_dir, result, gif=gif, **context, seed=item.seed)
 
     bar = tqdm(total=len(items), desc="batch", unit="edit")
     started = time.perf_counter()
-    options = {"ckpt": str(ckpt) if ckpt else None, "strength": strength, "psi": psi, "landmarks": landmarks,
-               "mask": mask, "guide": guide, "steps": steps, "lr": lr, "tracking": tracking, "gif": gif}
+    options = {
+        "ckpt": str(ckpt) if ckpt else None,
+        "strength": strength,
+        "psi": psi,
+        "landmarks": landmarks,
+        "mask": mask,
+        "guide": guide,
+        "steps": steps,
+        "lr": lr,
+        "tracking": tracking,
+        "gif": gif,
+    }
     conflicts: list[str] = []
     try:
-        counts = run_items(out, items, edit_one, options=options, force=force, conflicts=conflicts,
-                           progress=lambda item, status: (bar.update(1), bar.set_postfix_str(f"{item.name} {status}")))
+        counts = run_items(
+            out,
+            items,
+            edit_one,
+            options=options,
+            force=force,
+            conflicts=conflicts,
+            progress=lambda item, status: (bar.update(1), bar.set_postfix_str(f"{item.name} {status}")),
+        )
     finally:  # Ctrl-C too: the report shows what is on disk
         bar.close()
         stats = build_report(out, title)
-    click.echo(f"{counts['done']} edited, {counts['skipped']} already done, {counts['failed']} failed "
-               f"in {time.perf_counter() - started:.0f} s; report: {out / 'index.html'}")
+    click.echo(
+        f"{counts['done']} edited, {counts['skipped']} already done, {counts['failed']} failed "
+        f"in {time.perf_counter() - started:.0f} s; report: {out / 'index.html'}"
+    )
     for preset, s in stats.items():
-        click.echo(f"  {preset:12s} success {s['ok']}/{s['items']}, median MD "
-                   f"{np.median(s['md']) if s['md'] else float('nan'):.2f} px")
+        click.echo(
+            f"  {preset:12s} success {s['ok']}/{s['items']}, median MD "
+            f"{np.median(s['md']) if s['md'] else float('nan'):.2f} px"
+        )
     if counts["conflict"]:
         raise click.ClickException(
             f"{counts['conflict']} item(s) in {out} were made with other options ({conflicts[0]}): re-run with "
-            "--force to redo them, or use another --out")
+            "--force to redo them, or use another --out"
+        )
     if counts["failed"]:
-        raise click.ClickException(f"{counts['failed']} of {len(items)} item(s) failed; the reasons are in "
-                                   f"{out / 'items'}/*/failed.json (a re-run retries them)")
+        raise click.ClickException(
+            f"{counts['failed']} of {len(items)} item(s) failed; the reasons are in "
+            f"{out / 'items'}/*/failed.json (a re-run retries them)"
+        )
     return stats
 
 
@@ -226,27 +372,55 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
         if count < 1 or not 0 <= index < count:
             raise ValueError
     except ValueError:
-        raise click.BadParameter(f"expected i/N with 0 <= i < N, got {value!r}", param_hint="--shard") from None
+        raise click.BadParameter(
+            f"expected i/N with 0 <= i < N, got {value!r}", param_hint="--shard"
+        ) from None
     return index, count
 
 
 @click.command()
 @click.option("--seeds", type=SEED_RANGE, default=None, help="Seeds, e.g. 0-99 (or --photos).")
-@click.option("--photos", type=click.Path(path_type=Path), default=None,
-              help="Edit the photos of this folder instead (one inversion per photo, shared by its presets).")
+@click.option(
+    "--photos",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Edit the photos of this folder instead (one inversion per photo, shared by its presets).",
+)
 @click.option("--presets", "preset_spec", required=True, help=PRESET_HELP + " Each runs as its own item.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Batch folder (resumable).")
 @click.option("--shard", default=None, help="Run only shard i/N (default: RANK/WORLD_SIZE under torchrun).")
 @click.option("--gif/--no-gif", default=False, show_default=True, help="Write GIFs for every item.")
-@click.option("--force", is_flag=True, help="Redo items made with other options (else the batch refuses them).")
+@click.option(
+    "--force", is_flag=True, help="Redo items made with other options (else the batch refuses them)."
+)
 @_with_photo_options
 @_with_common
-def batch(seeds: list[int] | None, photos: Path | None, preset_spec: str, out: Path, shard: str | None, gif: bool,
-          force: bool,
-          backend: str, face_index: int, steps_w: int | None, steps_wplus: int | None, steps_tune: int | None,
-          no_tune: bool, framing: str, ckpt: Path | None,
-          strength: float, psi: float, landmarks: str, mask: bool, guide: bool, steps: int, lr: float | None, tracking: str,
-          device: str) -> None:
+def batch(
+    seeds: list[int] | None,
+    photos: Path | None,
+    preset_spec: str,
+    out: Path,
+    shard: str | None,
+    gif: bool,
+    force: bool,
+    backend: str,
+    face_index: int,
+    steps_w: int | None,
+    steps_wplus: int | None,
+    steps_tune: int | None,
+    no_tune: bool,
+    framing: str,
+    ckpt: Path | None,
+    strength: float,
+    psi: float,
+    landmarks: str,
+    mask: bool,
+    guide: bool,
+    steps: int,
+    lr: float | None,
+    tracking: str,
+    device: str,
+) -> None:
     """Edit many seeds with several presets; re-running skips finished items.
 
     \b
@@ -259,16 +433,63 @@ def batch(seeds: list[int] | None, photos: Path | None, preset_spec: str, out: P
     if photos is not None:
         from autodrag.photos.cli import batch_photos, inversion_config
 
-        batch_photos(photos, _check_presets(preset_spec), out, _parse_shard(shard), ckpt, backend, face_index,
-                     inversion_config(steps_w, steps_wplus, steps_tune, no_tune), framing, strength, steps, lr, mask,
-                     tracking, guide, device)
+        batch_photos(
+            photos,
+            _check_presets(preset_spec),
+            out,
+            _parse_shard(shard),
+            ckpt,
+            backend,
+            face_index,
+            inversion_config(steps_w, steps_wplus, steps_tune, no_tune),
+            framing,
+            strength,
+            steps,
+            lr,
+            mask,
+            tracking,
+            guide,
+            device,
+        )
         return
-    _batch(seeds, _check_presets(preset_spec), out, ckpt, strength, psi, landmarks, mask, guide, steps, lr, tracking,
-           device, _parse_shard(shard), "AutoDrag batch", gif, force)
+    _batch(
+        seeds,
+        _check_presets(preset_spec),
+        out,
+        ckpt,
+        strength,
+        psi,
+        landmarks,
+        mask,
+        guide,
+        steps,
+        lr,
+        tracking,
+        device,
+        _parse_shard(shard),
+        "AutoDrag batch",
+        gif,
+        force,
+    )
 
 
 def run_preset_demo(seeds: list[int], out: Path, device: str) -> dict:
     """Every non-experimental preset (`DEFAULT_PRESETS`) on `seeds` of the bundled model, in out/index.html."""
-    return _batch(seeds, list(DEFAULT_PRESETS), out, None, 1.0, 0.7, "auto", True, True, DEFAULT_STEPS, None, "auto",
-                  device, None,
-                  "AutoDrag demo: every preset on the bundled model", gif=True)
+    return _batch(
+        seeds,
+        list(DEFAULT_PRESETS),
+        out,
+        None,
+        1.0,
+        0.7,
+        "auto",
+        True,
+        True,
+        DEFAULT_STEPS,
+        None,
+        "auto",
+        device,
+        None,
+        "AutoDrag demo: every preset on the bundled model",
+        gif=True,
+    )

@@ -70,10 +70,20 @@ class EditResult:
     mask: bool = True  # as asked
 
 
-def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: LandmarkDetector, presets: str | list[str],
-             strength: float = 1.0, *, mask: bool = True, config: DragConfig | None = None, frame_every: int = 4,
-             tracking: str = "auto", guide: bool = True,
-             on_step: Callable[[int, float], None] | None = None) -> EditResult:
+def run_edit(
+    G: torch.nn.Module,
+    ws: torch.Tensor | np.ndarray,
+    detector: LandmarkDetector,
+    presets: str | list[str],
+    strength: float = 1.0,
+    *,
+    mask: bool = True,
+    config: DragConfig | None = None,
+    frame_every: int = 4,
+    tracking: str = "auto",
+    guide: bool = True,
+    on_step: Callable[[int, float], None] | None = None,
+) -> EditResult:
     """Apply expression presets to the face of `ws` by dragging its landmarks.
 
     Args:
@@ -101,7 +111,9 @@ def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: Landma
     before = to_uint8(start_image)
     lm_before = detector.detect(before)
     plan = plan_edit(lm_before, presets, strength, before.shape[:2], mask=mask)
-    start_preset_drag(session, detector, plan, config=config, tracking=tracking, guide=guide, start_image=start_image)
+    start_preset_drag(
+        session, detector, plan, config=config, tracking=tracking, guide=guide, start_image=start_image
+    )
     frames, tracked = [before], [plan.handles_xy]
     for result in session.run():
         if on_step is not None:
@@ -118,8 +130,24 @@ def run_edit(G: torch.nn.Module, ws: torch.Tensor | np.ndarray, detector: Landma
     md_px = float(np.linalg.norm(lm_after[plan.handle_rows] - plan.targets_xy, axis=1).mean())
     m_before, m_after = face_measures(lm_before), face_measures(lm_after)
     return EditResult(
-        plan=plan, image_before=before, image_after=after, latent=latent.numpy(), landmarks_before=lm_before,
-        landmarks_after=lm_after, measures_before=m_before, measures_after=m_after, md_px=md_px,
-        success=preset_success(plan.presets, m_before, m_after, md_px, before.shape[1]), steps=summary.steps,
-        seconds=time.perf_counter() - started, stop_reason=summary.reason, frames=frames, tracked_xy=tracked,
-        config=config, tracking=tracking, landmark_tracking=by_landmarks, guide=guide, mask=mask)
+        plan=plan,
+        image_before=before,
+        image_after=after,
+        latent=latent.numpy(),
+        landmarks_before=lm_before,
+        landmarks_after=lm_after,
+        measures_before=m_before,
+        measures_after=m_after,
+        md_px=md_px,
+        success=preset_success(plan.presets, m_before, m_after, md_px, before.shape[1]),
+        steps=summary.steps,
+        seconds=time.perf_counter() - started,
+        stop_reason=summary.reason,
+        frames=frames,
+        tracked_xy=tracked,
+        config=config,
+        tracking=tracking,
+        landmark_tracking=by_landmarks,
+        guide=guide,
+        mask=mask,
+    )

@@ -32,7 +32,8 @@ def face_measures(lm: np.ndarray) -> dict[str, float]:
         "inner_gap_px": inner_gap_px,
         "outer_lip_height_px": lip_height_px,
         "mouth_open_ratio": inner_gap_px / max(lip_height_px, 1e-6),  # inner gap / outer lip height
-        "mouth_closed_ratio": inner_gap_px / max(_d(lm, ibug.MOUTH_LEFT, ibug.MOUTH_RIGHT), 1e-6),  # / mouth width
+        "mouth_closed_ratio": inner_gap_px
+        / max(_d(lm, ibug.MOUTH_LEFT, ibug.MOUTH_RIGHT), 1e-6),  # / mouth width
         "mouth_width": float(lmm.mouth_width(lm)),
         "mouth_corner_lift": float((inner_lips - lm[[ibug.MOUTH_LEFT, ibug.MOUTH_RIGHT], 1].mean()) / iod),
         "jaw_width": float(lmm.jaw_width(lm)),
@@ -40,8 +41,9 @@ def face_measures(lm: np.ndarray) -> dict[str, float]:
     }
 
 
-def preset_success(presets: list[str], before: dict, after: dict, md_px: float, image_width: int,
-                   md_fraction: float = 0.02) -> dict[str, bool]:
+def preset_success(
+    presets: list[str], before: dict, after: dict, md_px: float, image_width: int, md_fraction: float = 0.02
+) -> dict[str, bool]:
     """Per preset: MD <= md_fraction x width and the preset's `success` rule holds on the measures."""
     close_enough = md_px <= md_fraction * image_width
     return {name: bool(close_enough and get_preset(name).success(before, after)) for name in presets}

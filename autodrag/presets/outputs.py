@@ -20,8 +20,16 @@ __all__ = ["EDIT_FILES", "before_after", "result_record", "write_edit"]
 
 LANDMARK_COLOR = (40, 220, 90)
 # every file write_edit may write (a new run into the same folder replaces or removes each of them)
-EDIT_FILES = ("result.json", "before_after.png", "edited.png", "before.png", "latent.npz", "edit.gif",
-              "edit_overlay.gif", "edit.mp4")
+EDIT_FILES = (
+    "result.json",
+    "before_after.png",
+    "edited.png",
+    "before.png",
+    "latent.npz",
+    "edit.gif",
+    "edit_overlay.gif",
+    "edit.mp4",
+)
 
 
 def _with_landmarks(image: np.ndarray, landmarks_xy: np.ndarray, scale: int) -> np.ndarray:
@@ -84,12 +92,17 @@ def write_edit(out: Path, result: EditResult, gif: bool = True, **context: objec
     save_png(out / "before_after.png", before_after(result))
     save_png(out / "edited.png", result.image_after)
     save_png(out / "before.png", result.image_before)
-    save_latent(out / "latent.npz", ws=result.latent,
-                **{k: v for k, v in context.items() if k in ("seed", "truncation_psi") and v is not None})
+    save_latent(
+        out / "latent.npz",
+        ws=result.latent,
+        **{k: v for k, v in context.items() if k in ("seed", "truncation_psi") and v is not None},
+    )
     if gif and len(result.frames) > 1:
         save_gif(out / "edit.gif", result.frames)
-        overlays = [draw_drag(f, xy_to_rowcol(p), result.plan.targets_rc, scale=2)
-                    for f, p in zip(result.frames, result.tracked_xy)]
+        overlays = [
+            draw_drag(f, xy_to_rowcol(p), result.plan.targets_rc, scale=2)
+            for f, p in zip(result.frames, result.tracked_xy)
+        ]
         save_gif(out / "edit_overlay.gif", overlays)
         save_mp4(out / "edit.mp4", overlays)
     record = result_record(result, **context)

@@ -26,8 +26,12 @@ class EditPlan:
     targets_xy: np.ndarray  # float32 [K, 2]
     handle_rows: np.ndarray  # int [K]: the landmark row (0-based) each handle is
     mask: np.ndarray  # bool [H, W]: True where the image may change
-    anchors_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.float32))  # [A, 2] stay put
-    anchor_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [A] their landmark rows
+    anchors_xy: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, 2), dtype=np.float32)
+    )  # [A, 2] stay put
+    anchor_rows: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )  # [A] their landmark rows
 
     @property
     def handles_rc(self) -> np.ndarray:
@@ -52,14 +56,23 @@ def _check_landmarks(landmarks_xy: np.ndarray, shape: tuple[int, int]) -> np.nda
     if not np.isfinite(lm).all():
         raise PresetError("landmarks contain NaN or infinite values")
     h, w = shape
-    outside = np.flatnonzero((lm[:, 0] < -0.5) | (lm[:, 0] > w - 0.5) | (lm[:, 1] < -0.5) | (lm[:, 1] > h - 0.5))
+    outside = np.flatnonzero(
+        (lm[:, 0] < -0.5) | (lm[:, 0] > w - 0.5) | (lm[:, 1] < -0.5) | (lm[:, 1] > h - 0.5)
+    )
     if outside.size:
-        raise PresetError(f"landmarks outside the {w}x{h} image: points {', '.join(str(i + 1) for i in outside[:8])}")
+        raise PresetError(
+            f"landmarks outside the {w}x{h} image: points {', '.join(str(i + 1) for i in outside[:8])}"
+        )
     return lm
 
 
-def plan_edit(landmarks_xy: np.ndarray, presets: str | list[str] | list[Preset], strength: float,
-              image_shape: tuple[int, int], mask: bool = True) -> EditPlan:
+def plan_edit(
+    landmarks_xy: np.ndarray,
+    presets: str | list[str] | list[Preset],
+    strength: float,
+    image_shape: tuple[int, int],
+    mask: bool = True,
+) -> EditPlan:
     """Handles, targets and movable mask for one or more presets.
 
     Args:
@@ -74,8 +87,9 @@ def plan_edit(landmarks_xy: np.ndarray, presets: str | list[str] | list[Preset],
     lo, hi = STRENGTH_RANGE
     if not lo <= strength <= hi:
         raise PresetError(f"strength must be in [{lo}, {hi}], got {strength}")
-    chosen = list(presets) if presets and all(isinstance(p, Preset) for p in presets) \
-        else parse_presets(presets)  # type: ignore[arg-type]
+    chosen = (
+        list(presets) if presets and all(isinstance(p, Preset) for p in presets) else parse_presets(presets)
+    )  # type: ignore[arg-type]
     lm = _check_landmarks(landmarks_xy, image_shape)
     h, w = image_shape
     per_preset = [p.rule(lm, strength) for p in chosen]
@@ -91,5 +105,14 @@ def plan_edit(landmarks_xy: np.ndarray, presets: str | list[str] | list[Preset],
         for p, m in zip(chosen, per_preset):
             centres = np.concatenate([lm[list(p.mask_rows)], m.handles, m.targets])
             movable |= disc_mask(image_shape, centres, p.mask_radius * iod)
-    return EditPlan([p.name for p in chosen], float(strength), lm.astype(np.float32),
-                    moves.handles, moves.targets, moves.rows, movable, moves.anchors, moves.anchor_rows)
+    return EditPlan(
+        [p.name for p in chosen],
+        float(strength),
+        lm.astype(np.float32),
+        moves.handles,
+        moves.targets,
+        moves.rows,
+        movable,
+        moves.anchors,
+        moves.anchor_rows,
+    )

@@ -18,7 +18,16 @@ from autodrag.landmarks.measures import interocular_distance
 from autodrag.presets import rules
 from autodrag.presets.rules import Moves
 
-__all__ = ["DEFAULT_PRESETS", "PRESETS", "PRESET_TUNING", "STRENGTH_RANGE", "Preset", "PresetError", "get_preset", "parse_presets"]
+__all__ = [
+    "DEFAULT_PRESETS",
+    "PRESETS",
+    "PRESET_TUNING",
+    "STRENGTH_RANGE",
+    "Preset",
+    "PresetError",
+    "get_preset",
+    "parse_presets",
+]
 
 STRENGTH_RANGE = (0.0, 1.5)
 
@@ -64,7 +73,9 @@ class Preset:
     success_text: str  # what success means, for reports
     success: Callable[[Measures, Measures], bool]  # (measures before, after) -> the preset did its job
     anchor_rows: tuple[int, ...] = ()  # rows that must stay where they are (drag anchors)
-    guide_weight: float = 0.0  # landmark guide (`wiring.landmark_guide`) weight, with a differentiable detector
+    guide_weight: float = (
+        0.0  # landmark guide (`wiring.landmark_guide`) weight, with a differentiable detector
+    )
     tuning: tuple[tuple[str, float], ...] = ()  # DragConfig changes over `PRESET_TUNING`, as (field, value)
     experimental: bool = False  # left out of `DEFAULT_PRESETS` (the demo); still selectable by name
 
@@ -76,15 +87,17 @@ class Preset:
 
 
 def _lid_pairs() -> list[tuple[int, int]]:
-    return list(zip(ibug.LEFT_UPPER_LID, ibug.LEFT_LOWER_LID)) + list(zip(ibug.RIGHT_UPPER_LID, ibug.RIGHT_LOWER_LID))
+    return list(zip(ibug.LEFT_UPPER_LID, ibug.LEFT_LOWER_LID)) + list(
+        zip(ibug.RIGHT_UPPER_LID, ibug.RIGHT_LOWER_LID)
+    )
 
 
 _EYE_PAIRS = _lid_pairs()  # upper lid above lower lid: [38-42, 39-41, 44-48, 45-47]
 _INNER_LIP_PAIRS = list(zip(ibug.INNER_UPPER, ibug.INNER_LOWER))  # [62-68, 63-67, 64-66]
 _JAW_PAIRS = [(ibug.JAW[i], ibug.JAW[-1 - i]) for i in range(1, 5)]  # [2-16, 3-15, 4-14, 5-13]
 _JAW_INNER = ibug.JAW[1:-1]  # [2-16]: the jaw without the ears
-_AROUND_CHIN = ibug.JAW[ibug.CHIN - 1:ibug.CHIN + 2]  # [8-10]
-_BELOW_MOUTH = ibug.JAW[ibug.CHIN - 2:ibug.CHIN + 3]  # [7-11]
+_AROUND_CHIN = ibug.JAW[ibug.CHIN - 1 : ibug.CHIN + 2]  # [8-10]
+_BELOW_MOUTH = ibug.JAW[ibug.CHIN - 2 : ibug.CHIN + 3]  # [7-11]
 # Some edits are new content rather than a motion of what is there: opening or shutting an eye shows or
 # hides the eyeball; a smile bends the lips. Motion supervision alone stalls on them (lids a pixel
 # apart, shut eyes left shut, the whole mouth rising with its corners), so these presets also pull the
@@ -103,8 +116,13 @@ def _close_eyes(lm: np.ndarray, s: float) -> Moves:
 def _widen_eyes(lm: np.ndarray, s: float) -> Moves:
     # Lids move apart by strength x the opening, at least strength x 15% of the eye's width (corner to
     # corner): a closed or nearly closed eye opens instead of staying shut.
-    eye_width = float(np.linalg.norm(lm[ibug.LEFT_EYE_INNER] - lm[ibug.LEFT_EYE_OUTER])
-                      + np.linalg.norm(lm[ibug.RIGHT_EYE_OUTER] - lm[ibug.RIGHT_EYE_INNER])) / 2
+    eye_width = (
+        float(
+            np.linalg.norm(lm[ibug.LEFT_EYE_INNER] - lm[ibug.LEFT_EYE_OUTER])
+            + np.linalg.norm(lm[ibug.RIGHT_EYE_OUTER] - lm[ibug.RIGHT_EYE_INNER])
+        )
+        / 2
+    )
     return rules.move_apart(lm, _EYE_PAIRS, s, min_gap_px=0.15 * eye_width)
 
 
@@ -117,10 +135,12 @@ def _open_mouth(lm: np.ndarray, s: float) -> Moves:
     # The inner lips' middles go to the outer lips' ([63] -> [52], [67] -> [58]), neighbours in proportion.
     (u0, u1, u2), (d0, d1, d2) = ibug.INNER_UPPER, ibug.INNER_LOWER
     corners = {"anchor_a": ibug.MOUTH_INNER_LEFT, "anchor_b": ibug.MOUTH_INNER_RIGHT}
-    upper = rules.drag_with_falloff(lm, center=u1, neighbours=[u0, u2], **corners,
-                                    displacement=s * (lm[ibug.UPPER_LIP_TOP] - lm[u1]))
-    lower = rules.drag_with_falloff(lm, center=d1, neighbours=[d0, d2], **corners,
-                                    displacement=s * (lm[ibug.LOWER_LIP_BOTTOM] - lm[d1]))
+    upper = rules.drag_with_falloff(
+        lm, center=u1, neighbours=[u0, u2], **corners, displacement=s * (lm[ibug.UPPER_LIP_TOP] - lm[u1])
+    )
+    lower = rules.drag_with_falloff(
+        lm, center=d1, neighbours=[d0, d2], **corners, displacement=s * (lm[ibug.LOWER_LIP_BOTTOM] - lm[d1])
+    )
     return Moves.concat([upper, lower])
 
 
@@ -150,37 +170,93 @@ def _both_eyes(test: Callable[[str], bool]) -> bool:
     return test("ear_left") and test("ear_right")
 
 
-PRESETS: dict[str, Preset] = {p.name: p for p in [
-    Preset(name="close_eyes", label="Close eyes", rule=_close_eyes, mask_rows=ibug.EYES, mask_radius=0.16,
-           success_text="eye aspect ratio < 0.08 on both eyes",
-           success=lambda b, a: _both_eyes(lambda k: a[k] < 0.08),
-           anchor_rows=ibug.EYE_CORNERS, **GUIDED),
-    Preset(name="widen_eyes", label="Widen eyes", rule=_widen_eyes, mask_rows=ibug.EYES, mask_radius=0.2,
-           success_text="eye aspect ratio +30% on both eyes",
-           success=lambda b, a: _both_eyes(lambda k: a[k] >= 1.3 * b[k]), **GUIDED),
-    Preset(name="close_mouth", label="Close mouth", rule=_close_mouth, mask_rows=ibug.LIPS + _AROUND_CHIN,
-           mask_radius=0.2, success_text="inner gap <= 10% of the mouth width",
-           success=lambda b, a: a["mouth_closed_ratio"] <= 0.1),
-    # The preset drags [63] -> [52] and [67] -> [58], so the gap it aims for is the 52-58 distance before the
-    # edit (the outer lips move outward as the mouth opens, so the after-edit distance is no target).
-    Preset(name="open_mouth", label="Open mouth", rule=_open_mouth, mask_rows=ibug.LIPS + _BELOW_MOUTH,
-           mask_radius=0.22, success_text="inner gap >= 60% of the 52-58 distance before the edit",
-           success=lambda b, a: a["inner_gap_px"] >= 0.6 * b["outer_lip_height_px"]),
-    Preset(name="slim_face", label="Slim face", rule=_slim_face, mask_rows=_JAW_INNER, mask_radius=0.18,
-           success_text="jaw width -5%", success=lambda b, a: a["jaw_width"] <= 0.95 * b["jaw_width"],
-           anchor_rows=ibug.OUTER_EYE_CORNERS + (ibug.NOSE_TIP, ibug.SUBNASALE)),
-    # The lips' middle stays: the corners rise, not the mouth.
-    Preset(name="smile", label="Smile", rule=_smile, mask_rows=ibug.LIPS, mask_radius=0.22,
-           success_text="mouth corners rise by >= 3% of the inter-ocular distance",
-           success=lambda b, a: a["mouth_corner_lift"] >= b["mouth_corner_lift"] + 0.03,
-           anchor_rows=(ibug.SUBNASALE, ibug.UPPER_LIP_TOP, ibug.LOWER_LIP_BOTTOM, ibug.INNER_UPPER[1],
-                        ibug.INNER_LOWER[1]), **GUIDED),
-    # The eyes are anchored: the brows rise, not the eyes with them. No guide: the bundled generator draws
-    # brows too faintly for it, and guided it raised the hairline and shaded the forehead instead.
-    Preset(name="raise_brows", label="Raise brows", rule=_raise_brows, mask_rows=ibug.BROWS, mask_radius=0.3,
-           success_text="brows rise by >= 10%", success=lambda b, a: a["brow_height"] >= 1.1 * b["brow_height"],
-           anchor_rows=ibug.EYE_CORNERS + ibug.LEFT_UPPER_LID + ibug.RIGHT_UPPER_LID, experimental=True),
-]}
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in [
+        Preset(
+            name="close_eyes",
+            label="Close eyes",
+            rule=_close_eyes,
+            mask_rows=ibug.EYES,
+            mask_radius=0.16,
+            success_text="eye aspect ratio < 0.08 on both eyes",
+            success=lambda b, a: _both_eyes(lambda k: a[k] < 0.08),
+            anchor_rows=ibug.EYE_CORNERS,
+            **GUIDED,
+        ),
+        Preset(
+            name="widen_eyes",
+            label="Widen eyes",
+            rule=_widen_eyes,
+            mask_rows=ibug.EYES,
+            mask_radius=0.2,
+            success_text="eye aspect ratio +30% on both eyes",
+            success=lambda b, a: _both_eyes(lambda k: a[k] >= 1.3 * b[k]),
+            **GUIDED,
+        ),
+        Preset(
+            name="close_mouth",
+            label="Close mouth",
+            rule=_close_mouth,
+            mask_rows=ibug.LIPS + _AROUND_CHIN,
+            mask_radius=0.2,
+            success_text="inner gap <= 10% of the mouth width",
+            success=lambda b, a: a["mouth_closed_ratio"] <= 0.1,
+        ),
+        # The preset drags [63] -> [52] and [67] -> [58], so the gap it aims for is the 52-58 distance before the
+        # edit (the outer lips move outward as the mouth opens, so the after-edit distance is no target).
+        Preset(
+            name="open_mouth",
+            label="Open mouth",
+            rule=_open_mouth,
+            mask_rows=ibug.LIPS + _BELOW_MOUTH,
+            mask_radius=0.22,
+            success_text="inner gap >= 60% of the 52-58 distance before the edit",
+            success=lambda b, a: a["inner_gap_px"] >= 0.6 * b["outer_lip_height_px"],
+        ),
+        Preset(
+            name="slim_face",
+            label="Slim face",
+            rule=_slim_face,
+            mask_rows=_JAW_INNER,
+            mask_radius=0.18,
+            success_text="jaw width -5%",
+            success=lambda b, a: a["jaw_width"] <= 0.95 * b["jaw_width"],
+            anchor_rows=ibug.OUTER_EYE_CORNERS + (ibug.NOSE_TIP, ibug.SUBNASALE),
+        ),
+        # The lips' middle stays: the corners rise, not the mouth.
+        Preset(
+            name="smile",
+            label="Smile",
+            rule=_smile,
+            mask_rows=ibug.LIPS,
+            mask_radius=0.22,
+            success_text="mouth corners rise by >= 3% of the inter-ocular distance",
+            success=lambda b, a: a["mouth_corner_lift"] >= b["mouth_corner_lift"] + 0.03,
+            anchor_rows=(
+                ibug.SUBNASALE,
+                ibug.UPPER_LIP_TOP,
+                ibug.LOWER_LIP_BOTTOM,
+                ibug.INNER_UPPER[1],
+                ibug.INNER_LOWER[1],
+            ),
+            **GUIDED,
+        ),
+        # The eyes are anchored: the brows rise, not the eyes with them. No guide: the bundled generator draws
+        # brows too faintly for it, and guided it raised the hairline and shaded the forehead instead.
+        Preset(
+            name="raise_brows",
+            label="Raise brows",
+            rule=_raise_brows,
+            mask_rows=ibug.BROWS,
+            mask_radius=0.3,
+            success_text="brows rise by >= 10%",
+            success=lambda b, a: a["brow_height"] >= 1.1 * b["brow_height"],
+            anchor_rows=ibug.EYE_CORNERS + ibug.LEFT_UPPER_LID + ibug.RIGHT_UPPER_LID,
+            experimental=True,
+        ),
+    ]
+}
 # What the demo runs: every preset that works on the bundled model (raise_brows succeeds on 0/20 seeds there,
 # docs/BENCHMARKS.md, so it is experimental: `--preset raise_brows` still runs it).
 DEFAULT_PRESETS: list[str] = [name for name, preset in PRESETS.items() if not preset.experimental]

@@ -45,11 +45,13 @@ class Moves:
 
     @staticmethod
     def concat(moves: list[Moves]) -> Moves:
-        return Moves(np.concatenate([m.handles for m in moves]).astype(np.float32),
-                     np.concatenate([m.targets for m in moves]).astype(np.float32),
-                     np.concatenate([m.rows for m in moves]).astype(np.int64),
-                     np.concatenate([m.anchors.reshape(-1, 2) for m in moves]).astype(np.float32),
-                     np.concatenate([m.anchor_rows for m in moves]).astype(np.int64))
+        return Moves(
+            np.concatenate([m.handles for m in moves]).astype(np.float32),
+            np.concatenate([m.targets for m in moves]).astype(np.float32),
+            np.concatenate([m.rows for m in moves]).astype(np.int64),
+            np.concatenate([m.anchors.reshape(-1, 2) for m in moves]).astype(np.float32),
+            np.concatenate([m.anchor_rows for m in moves]).astype(np.int64),
+        )
 
 
 def _pair_rows(pairs: list[tuple[int, int]]) -> np.ndarray:
@@ -74,10 +76,14 @@ def meet_at_midpoints(lm: np.ndarray, pairs: list[tuple[int, int]], strength: fl
     s = min(strength, 1.0)  # past the midpoint the points would cross
     a, b = lm[[i for i, _ in pairs]], lm[[j for _, j in pairs]]
     mid = (a + b) / 2
-    return Moves(np.concatenate([a, b]), np.concatenate([a + s * (mid - a), b + s * (mid - b)]), _pair_rows(pairs))
+    return Moves(
+        np.concatenate([a, b]), np.concatenate([a + s * (mid - a), b + s * (mid - b)]), _pair_rows(pairs)
+    )
 
 
-def move_apart(lm: np.ndarray, pairs: list[tuple[int, int]], strength: float, min_gap_px: float = 0.0) -> Moves:
+def move_apart(
+    lm: np.ndarray, pairs: list[tuple[int, int]], strength: float, min_gap_px: float = 0.0
+) -> Moves:
     """Along each pair's ray a -> b, a and b move apart so their distance grows by strength x itself.
 
     A pair closer than `min_gap_px` (a shut eye) opens by strength x `min_gap_px` instead, and only
@@ -92,8 +98,11 @@ def move_apart(lm: np.ndarray, pairs: list[tuple[int, int]], strength: float, mi
     shut = gap[:, 0] < min_gap_px
     offset = direction * np.where(shut[:, None], min_gap_px * strength, gap * strength / 2)  # open: half each
     rows_a, rows_b = np.array([i for i, _ in pairs]), np.array([j for _, j in pairs])
-    moves = Moves(np.concatenate([a, b[~shut]]), np.concatenate([a - offset, (b + offset)[~shut]]),
-                  np.concatenate([rows_a, rows_b[~shut]]))
+    moves = Moves(
+        np.concatenate([a, b[~shut]]),
+        np.concatenate([a - offset, (b + offset)[~shut]]),
+        np.concatenate([rows_a, rows_b[~shut]]),
+    )
     moves.add_anchors(lm, list(rows_b[shut]))
     return moves
 
@@ -104,8 +113,9 @@ def move_toward(lm: np.ndarray, moving: list[int], goals: list[int], strength: f
     return Moves(a, a + strength * (g - a), np.array(moving))
 
 
-def drag_with_falloff(lm: np.ndarray, center: int, neighbours: list[int], anchor_a: int, anchor_b: int,
-                      displacement: np.ndarray) -> Moves:
+def drag_with_falloff(
+    lm: np.ndarray, center: int, neighbours: list[int], anchor_a: int, anchor_b: int, displacement: np.ndarray
+) -> Moves:
     """`center` moves by `displacement`; each neighbour by a share that falls linearly to 0 at the anchors.
 
     The share of a neighbour is 1 - (its distance from the centre) / (the nearer anchor's distance),
@@ -127,5 +137,8 @@ def pairs_toward_each_other(lm: np.ndarray, pairs: list[tuple[int, int]], distan
     """Both points of each pair move `distance_px` toward each other along the line joining them."""
     a, b = lm[[i for i, _ in pairs]], lm[[j for _, j in pairs]]
     unit = (b - a) / np.maximum(np.linalg.norm(b - a, axis=1, keepdims=True), 1e-6)
-    return Moves(np.concatenate([a, b]), np.concatenate([a + distance_px * unit, b - distance_px * unit]),
-                 _pair_rows(pairs))
+    return Moves(
+        np.concatenate([a, b]),
+        np.concatenate([a + distance_px * unit, b - distance_px * unit]),
+        _pair_rows(pairs),
+    )

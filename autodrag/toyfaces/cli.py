@@ -83,7 +83,9 @@ _LM = LandmarkTrainConfig()  # train-landmarks shows and uses the dataclass's de
 @click.option("--batch-size", type=click.IntRange(1), default=_LM.batch_size, show_default=True)
 @click.option("--lr", type=float, default=_LM.lr, show_default=True)
 @click.option("--train-faces", type=click.IntRange(1), default=_LM.train_faces, show_default=True)
-@click.option("--threads", type=click.IntRange(1), default=_LM.threads, show_default=True, help="torch CPU threads.")
+@click.option(
+    "--threads", type=click.IntRange(1), default=_LM.threads, show_default=True, help="torch CPU threads."
+)
 @click.option("--checkpoint-every", type=click.IntRange(1), default=_LM.checkpoint_every, show_default=True)
 @click.option(
     "--extra-npz",
@@ -144,21 +146,51 @@ def train_landmarks_command(
 
 
 @toyfaces.command("train-generator")
-@click.option("--run", "run_dir", type=click.Path(path_type=Path), default=Path("runs/toyfaces_gen"), show_default=True,
-              help="Run folder: state.pt (resumable), sample grids.")
+@click.option(
+    "--run",
+    "run_dir",
+    type=click.Path(path_type=Path),
+    default=Path("runs/toyfaces_gen"),
+    show_default=True,
+    help="Run folder: state.pt (resumable), sample grids.",
+)
 @click.option("--minutes", type=float, default=None, help="Stop after this much wall time (resume later).")
-@click.option("--total-steps", type=click.IntRange(1), default=None,
-              help="Schedule length (new runs: 30000; a resumed run keeps its own unless given).")
-@click.option("--batch", type=click.IntRange(1), default=None,
-              help="Faces per step of a new run (default 16; a resumed run keeps its own).")
-@click.option("--resume-from", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Start from this state file when the run folder has none (e.g. a committed piece).")
+@click.option(
+    "--total-steps",
+    type=click.IntRange(1),
+    default=None,
+    help="Schedule length (new runs: 30000; a resumed run keeps its own unless given).",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(1),
+    default=None,
+    help="Faces per step of a new run (default 16; a resumed run keeps its own).",
+)
+@click.option(
+    "--resume-from",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Start from this state file when the run folder has none (e.g. a committed piece).",
+)
 @click.option("--no-train", is_flag=True, help="Only export (same as --minutes 0).")
-@click.option("--export", type=click.Path(path_type=Path), default=None,
-              help="Then write the EMA generator here (.safetensors + .json with metrics).")
+@click.option(
+    "--export",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Then write the EMA generator here (.safetensors + .json with metrics).",
+)
 @click.option("--threads", type=click.IntRange(1), default=2, show_default=True)
-def train_generator_command(run_dir: Path, minutes: float | None, total_steps: int | None, batch: int | None,
-                            resume_from: Path | None, no_train: bool, export: Path | None, threads: int) -> None:
+def train_generator_command(
+    run_dir: Path,
+    minutes: float | None,
+    total_steps: int | None,
+    batch: int | None,
+    resume_from: Path | None,
+    no_train: bool,
+    export: Path | None,
+    threads: int,
+) -> None:
     """Train (or resume) the bundled StyleGAN2 by regression onto the renderer.
 
     Kill it at any time: the next call resumes from the last state save (every 5 minutes and at exit).
@@ -179,6 +211,8 @@ def train_generator_command(run_dir: Path, minutes: float | None, total_steps: i
         train_generator(run_dir, cfg, minutes=minutes, threads=threads, total_steps=total_steps)
     if export is not None:
         if not state.is_file():
-            raise click.ClickException(f"{state}: no training state to export (train first, or pass --resume-from)")
+            raise click.ClickException(
+                f"{state}: no training state to export (train first, or pass --resume-from)"
+            )
         psnr = export_with_metrics(state, export, argv=sys.argv[1:])
         click.echo(f"exported {export}: held-out PSNR {psnr:.2f} dB")

@@ -44,8 +44,9 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def expression_sweeps(G: torch.nn.Module, detector: LandmarkDetector, sweeps: int = 32, steps: int = 9,
-                      seed_offset: int = 5000) -> list[SweepReport]:
+def expression_sweeps(
+    G: torch.nn.Module, detector: LandmarkDetector, sweeps: int = 32, steps: int = 9, seed_offset: int = 5000
+) -> list[SweepReport]:
     """Pearson r per sweep for each parameter in SWEEPS (held-out bases: HELD_OUT_SEED_BASE + offset + i)."""
     reports = []
     values = np.linspace(0, 1, steps)
@@ -54,7 +55,9 @@ def expression_sweeps(G: torch.nn.Module, detector: LandmarkDetector, sweeps: in
         for i in range(sweeps):
             base = z_from_seed(HELD_OUT_SEED_BASE + seed_offset + i, Z_DIM)
             z = np.concatenate([z_with_params(base, **{parameter: float(v)}) for v in values])
-            truth = np.array([measure(r.landmarks) for r in render_z(z, RenderConfig(resolution=G.img_resolution))])
+            truth = np.array(
+                [measure(r.landmarks) for r in render_z(z, RenderConfig(resolution=G.img_resolution))]
+            )
             with torch.no_grad():
                 images = G(torch.from_numpy(z), None, noise_mode="const")
             images = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()

@@ -43,7 +43,9 @@ def face_region(image: np.ndarray, params: FaceParams, supersample: int) -> np.n
     res = image.shape[0]
     palette = face_palette(params)
     t = np.linspace(0.0, 1.0, res * supersample)[:, None]
-    column = (np.array(palette.bg_top)[None] * (1.0 - t) + np.array(palette.bg_bottom)[None] * t).astype(np.uint8)
+    column = (np.array(palette.bg_top)[None] * (1.0 - t) + np.array(palette.bg_bottom)[None] * t).astype(
+        np.uint8
+    )
     background = column.astype(np.float64).reshape(res, supersample, 3).mean(axis=1)  # the renderer's reduce
     diff = np.abs(image.astype(np.float64) - background[:, None, :]).max(axis=2)
     solid = ndimage.binary_fill_holes(ndimage.binary_opening(diff > 8.0, iterations=1))
@@ -54,8 +56,15 @@ def face_region(image: np.ndarray, params: FaceParams, supersample: int) -> np.n
 def textured_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     """uint8 [H, W, 3]: smooth colour noise + stripes + soft blobs + fine grain."""
     coarse = rng.uniform(30, 225, size=(rng.integers(3, 7), rng.integers(3, 7), 3)).astype(np.float32)
-    base = np.stack([np.asarray(Image.fromarray(coarse[..., c], mode="F").resize((width, height),
-                                Image.Resampling.BICUBIC)) for c in range(3)], axis=2)
+    base = np.stack(
+        [
+            np.asarray(
+                Image.fromarray(coarse[..., c], mode="F").resize((width, height), Image.Resampling.BICUBIC)
+            )
+            for c in range(3)
+        ],
+        axis=2,
+    )
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     angle = rng.uniform(0, np.pi)
     period = rng.uniform(8, 40)
@@ -93,16 +102,25 @@ def render_toy_photo(seed: int, face_seed: int | None = None) -> ToyPhoto:
     photo_to_render = np.concatenate([inv, (-inv @ render_to_photo[:, 2])[:, None]], axis=1)
     k = 2 if scale < 1 else 1
     face = sample_affine(render.image, photo_to_render, (width, height), supersample=k).astype(np.float32)
-    alpha = sample_affine(face_region(render.image, render.params, supersample), photo_to_render,
-                          (width, height), supersample=k)
+    alpha = sample_affine(
+        face_region(render.image, render.params, supersample), photo_to_render, (width, height), supersample=k
+    )
     # `face` is premultiplied by the in-image coverage (outside reads 0): un-premultiply via the cover
     cover = sample_affine(np.ones(render.image.shape[:2], np.float32), photo_to_render, (width, height), k)
     face = face / np.maximum(cover, 1e-6)[..., None]
     alpha = np.clip(alpha / np.maximum(cover, 1e-6), 0, 1) * (cover > 0.999)
     background = textured_background(rng, width, height).astype(np.float32)
-    rgb = np.clip(np.rint(background * (1 - alpha[..., None]) + face * alpha[..., None]), 0, 255).astype(np.uint8)
+    rgb = np.clip(np.rint(background * (1 - alpha[..., None]) + face * alpha[..., None]), 0, 255).astype(
+        np.uint8
+    )
     landmarks = (render.landmarks.astype(np.float64) @ linear.T + render_to_photo[:, 2]).astype(np.float32)
-    params = {"seed": int(seed), "face_seed": int(seed if face_seed is None else face_seed),
-              "width": width, "height": height, "face_side": float(side), "rotation_deg": float(angle),
-              "render_to_photo": render_to_photo.tolist()}
+    params = {
+        "seed": int(seed),
+        "face_seed": int(seed if face_seed is None else face_seed),
+        "width": width,
+        "height": height,
+        "face_side": float(side),
+        "rotation_deg": float(angle),
+        "render_to_photo": render_to_photo.tolist(),
+    }
     return ToyPhoto(rgb=rgb, landmarks=landmarks, params=params, face=render.params)

@@ -174,5 +174,6 @@ def mean_landmarks(resolution: int, count: int = 64) -> np.ndarray:
     (`framing`), where the toy face search and the bundled model's photo alignment read it.
     """
     z = np.concatenate([z_from_seed(s, Z_DIM) for s in range(count)])
-    return np.mean([apply_affine(pose_affine(p, resolution), face_shapes(p).landmarks) for p in params_from_z(z)],
-                   axis=0)
+    return np.mean(
+        [apply_affine(pose_affine(p, resolution), face_shapes(p).landmarks) for p in params_from_z(z)], axis=0
+    )

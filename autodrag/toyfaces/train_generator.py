@@ -69,18 +69,26 @@ class GeneratorTrainConfig:
 
 def generator_kwargs(cfg: GeneratorTrainConfig) -> dict:
     """NVIDIA-compatible constructor kwargs of the toy generator."""
-    return dict(z_dim=Z_DIM, c_dim=0, w_dim=cfg.w_dim, img_resolution=cfg.resolution, img_channels=3,
-                mapping_kwargs=dict(num_layers=cfg.mapping_layers, lr_multiplier=1.0),
-                synthesis_kwargs=dict(channel_base=cfg.channel_base, channel_max=cfg.channel_max,
-                                      num_fp16_res=0, conv_clamp=None))
+    return dict(
+        z_dim=Z_DIM,
+        c_dim=0,
+        w_dim=cfg.w_dim,
+        img_resolution=cfg.resolution,
+        img_channels=3,
+        mapping_kwargs=dict(num_layers=cfg.mapping_layers, lr_multiplier=1.0),
+        synthesis_kwargs=dict(
+            channel_base=cfg.channel_base, channel_max=cfg.channel_max, num_fp16_res=0, conv_clamp=None
+        ),
+    )
 
 
 def _image_gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
 
 
-def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, scales: int = 3,
-                        grad_weight: float = 1.0) -> torch.Tensor:
+def reconstruction_loss(
+    pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, scales: int = 3, grad_weight: float = 1.0
+) -> torch.Tensor:
     """Weighted multi-scale L1 + gradient L1.
 
     Shape:
@@ -104,8 +112,11 @@ def _batch(z: np.ndarray, cfg: GeneratorTrainConfig) -> dict[str, torch.Tensor]:
     renders = render_z(z, RenderConfig(resolution=cfg.resolution))
     images = np.stack([r.image for r in renders]).astype(np.float32) / 127.5 - 1
     weight = 1 + np.stack([cfg.eye_weight * r.eye_mask + cfg.mouth_weight * r.mouth_mask for r in renders])
-    return {"z": torch.from_numpy(z), "image": torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
-            "weight": torch.from_numpy(weight.astype(np.float32))[:, None]}
+    return {
+        "z": torch.from_numpy(z),
+        "image": torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
+        "weight": torch.from_numpy(weight.astype(np.float32))[:, None],
+    }
 
 
 class _RenderedFaces(torch.utils.data.IterableDataset):
@@ -149,9 +160,18 @@ def _new_state(cfg: GeneratorTrainConfig) -> _TrainState:
 
 
 def _save_state(path: Path, state: _TrainState, cfg: GeneratorTrainConfig) -> None:
-    torch_save_atomic({"config": asdict(cfg), "G": state.G.state_dict(), "G_ema": state.G_ema.state_dict(),
-                       "opt": state.opt.state_dict(), "step": state.step, "seconds": state.seconds,
-                       "losses": state.losses}, path)
+    torch_save_atomic(
+        {
+            "config": asdict(cfg),
+            "G": state.G.state_dict(),
+            "G_ema": state.G_ema.state_dict(),
+            "opt": state.opt.state_dict(),
+            "step": state.step,
+            "seconds": state.seconds,
+            "losses": state.losses,
+        },
+        path,
+    )
 
 
 def _load_state(path: Path) -> tuple[_TrainState, GeneratorTrainConfig]:
@@ -176,14 +196,19 @@ def _sample_grid(G_ema: torch.nn.Module, cfg: GeneratorTrainConfig, count: int =
     return ((grid.permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
 
 
-def evaluate_psnr(G: torch.nn.Module, count: int = 256, resolution: int | None = None,
-                  batch: int = 32) -> float:
+def evaluate_psnr(
+    G: torch.nn.Module, count: int = 256, resolution: int | None = None, batch: int = 32
+) -> float:
     """Mean PSNR (dB, images in [0, 1]) of G(z) against the rendering of params(z) on held-out seeds."""
     res = resolution or G.img_resolution
     scores = []
     for start in range(0, count, batch):
-        z = np.concatenate([z_from_seed(HELD_OUT_SEED_BASE + i, Z_DIM) for i in range(start, min(count, start + batch))])
-        target = np.stack([r.image for r in render_z(z, RenderConfig(resolution=res))]).astype(np.float32) / 255
+        z = np.concatenate(
+            [z_from_seed(HELD_OUT_SEED_BASE + i, Z_DIM) for i in range(start, min(count, start + batch))]
+        )
+        target = (
+            np.stack([r.image for r in render_z(z, RenderConfig(resolution=res))]).astype(np.float32) / 255
+        )
         with torch.no_grad():
             pred = G(torch.from_numpy(z), None, noise_mode="const")
         pred = ((pred.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).numpy()
@@ -192,18 +217,33 @@ def evaluate_psnr(G: torch.nn.Module, count: int = 256, resolution: int | None =
     return float(np.mean(scores))
 
 
-def export_generator(state_path: Path, out: Path, metrics: dict | None = None, argv: list[str] | None = None) -> Path:
+def export_generator(
+    state_path: Path, out: Path, metrics: dict | None = None, argv: list[str] | None = None
+) -> Path:
     """Write the EMA generator of a run as `out` (.safetensors + .json with provenance and metrics)."""
     state, cfg = _load_state(state_path)
-    extra = {"produced_by": {"script": "scripts/train_toyfaces_generator.py", "argv": argv or [],
-                             "git_commit": git_commit(), "config": asdict(cfg), "steps": state.step,
-                             "train_seconds": round(state.seconds)},
-             "metrics": metrics or {}}
+    extra = {
+        "produced_by": {
+            "script": "scripts/train_toyfaces_generator.py",
+            "argv": argv or [],
+            "git_commit": git_commit(),
+            "config": asdict(cfg),
+            "steps": state.step,
+            "train_seconds": round(state.seconds),
+        },
+        "metrics": metrics or {},
+    }
     return save_generator(state.G_ema, out, extra=extra)
 
 
-def train_generator(run_dir: Path, cfg: GeneratorTrainConfig | None = None, minutes: float | None = None,
-                    threads: int = 2, steps: int | None = None, total_steps: int | None = None) -> Path:
+def train_generator(
+    run_dir: Path,
+    cfg: GeneratorTrainConfig | None = None,
+    minutes: float | None = None,
+    threads: int = 2,
+    steps: int | None = None,
+    total_steps: int | None = None,
+) -> Path:
     """Train (or resume) in `run_dir` until `cfg.total_steps`, `minutes` of wall time or `steps` more steps.
 
     `total_steps` lengthens (or shortens) the schedule of a resumed run; before its cosine decay has
@@ -223,8 +263,13 @@ def train_generator(run_dir: Path, cfg: GeneratorTrainConfig | None = None, minu
     if total_steps is not None:
         cfg = replace(cfg, total_steps=total_steps)
     (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-    loader = torch.utils.data.DataLoader(_RenderedFaces(cfg, state.step), batch_size=None, num_workers=1,
-                                         prefetch_factor=4, persistent_workers=False)
+    loader = torch.utils.data.DataLoader(
+        _RenderedFaces(cfg, state.step),
+        batch_size=None,
+        num_workers=1,
+        prefetch_factor=4,
+        persistent_workers=False,
+    )
     deadline = time.monotonic() + 60 * minutes if minutes else math.inf
     stop_step = cfg.total_steps if steps is None else min(cfg.total_steps, state.step + steps)
     bar = tqdm(total=cfg.total_steps, initial=state.step, desc="toyfaces G", unit="step")
@@ -238,8 +283,16 @@ def train_generator(run_dir: Path, cfg: GeneratorTrainConfig | None = None, minu
     return state_path
 
 
-def _train_loop(state: _TrainState, cfg: GeneratorTrainConfig, loader, stop_step: int, deadline: float, bar,
-                run_dir: Path, state_path: Path) -> None:
+def _train_loop(
+    state: _TrainState,
+    cfg: GeneratorTrainConfig,
+    loader,
+    stop_step: int,
+    deadline: float,
+    bar,
+    run_dir: Path,
+    state_path: Path,
+) -> None:
     last_save = time.monotonic()
     ema_params = dict(state.G_ema.named_parameters())
     ema_buffers = dict(state.G_ema.named_buffers())

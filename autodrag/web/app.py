@@ -18,8 +18,8 @@ import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -72,8 +72,14 @@ class _BadMessage(ValueError):
     """A WebSocket message the server cannot act on (one line for the page)."""
 
 
-def _number(msg: dict, key: str, kind: type = float, required: bool = True, lo: float = -math.inf,
-            hi: float = math.inf):
+def _number(
+    msg: dict,
+    key: str,
+    kind: type = float,
+    required: bool = True,
+    lo: float = -math.inf,
+    hi: float = math.inf,
+):
     value = msg.get(key)
     if value is None:
         if required:
@@ -102,8 +108,13 @@ def _points(msg: dict) -> list[tuple[float, float]]:
     if not isinstance(points, list) or not 0 < len(points) <= 10_000:
         raise _BadMessage(f"action {msg['action']!r}: 'points' must be a list of 1..10000 [row, col] pairs")
     for p in points:
-        if (not isinstance(p, list) or len(p) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p)):
+        if (
+            not isinstance(p, list)
+            or len(p) != 2
+            or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p
+            )
+        ):
             raise _BadMessage(f"action {msg['action']!r}: each point must be [row, col] numbers, got {p!r}")
     return [(float(r), float(c)) for r, c in points]
 
@@ -115,16 +126,20 @@ def _strength(ctrl, value: float) -> None:
 # action -> function(config, controller, message) run in the pool with the session lock held
 ACTIONS: dict[str, Callable] = {
     "load_model": lambda cfg, c, m: c.load_network(resolve_model(m.get("name"), cfg.models_dir, cfg.ckpt)),
-    "set_latent": lambda cfg, c, m: c.set_latent(seed=_number(m, "seed", int, False, 0, 2**32 - 1),
-                                                 psi=_number(m, "psi", float, False, -2, 2)),
+    "set_latent": lambda cfg, c, m: c.set_latent(
+        seed=_number(m, "seed", int, False, 0, 2**32 - 1), psi=_number(m, "psi", float, False, -2, 2)
+    ),
     "set_options": lambda cfg, c, m: c.set_drag_options(
-        w_plus=_flag(m, "w_plus"), lr=_number(m, "lr", float, False, 1e-6, 1.0),
+        w_plus=_flag(m, "w_plus"),
+        lr=_number(m, "lr", float, False, 1e-6, 1.0),
         max_steps=_number(m, "max_steps", int, False, 1, 100_000),
-        mask_weight=_number(m, "mask_weight", float, False, 0, 1e4)),
+        mask_weight=_number(m, "mask_weight", float, False, 0, 1e4),
+    ),
     "reset_latent": lambda cfg, c, m: c.reset_latent(),
     "click": lambda cfg, c, m: c.click_image(_number(m, "row"), _number(m, "col")),
-    "paint": lambda cfg, c, m: c.paint_stroke(_points(m), movable=_mode(m) == "movable",
-                                              radius=_number(m, "radius", float, False, 0.5, 4096)),
+    "paint": lambda cfg, c, m: c.paint_stroke(
+        _points(m), movable=_mode(m) == "movable", radius=_number(m, "radius", float, False, 0.5, 4096)
+    ),
     "reset_points": lambda cfg, c, m: c.reset_points(),
     "reset_mask": lambda cfg, c, m: c.reset_mask(),
     "start": lambda cfg, c, m: c.start(),
@@ -153,7 +168,9 @@ def _mode(msg: dict) -> str:
 
 def _preset(msg: dict) -> str:
     if msg.get("name") not in PRESETS:
-        raise _BadMessage(f"action 'preset': unknown preset {msg.get('name')!r} (one of {', '.join(PRESETS)})")
+        raise _BadMessage(
+            f"action 'preset': unknown preset {msg.get('name')!r} (one of {', '.join(PRESETS)})"
+        )
     return msg["name"]
 
 
@@ -177,8 +194,12 @@ class _Server:
 
     def __init__(self, config: WebConfig) -> None:
         self.config = config
-        self.store = SessionStore(config.idle_timeout_s, device=config.device, render_every_s=config.render_every_s,
-                                  max_sessions=config.max_sessions)
+        self.store = SessionStore(
+            config.idle_timeout_s,
+            device=config.device,
+            render_every_s=config.render_every_s,
+            max_sessions=config.max_sessions,
+        )
         self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="autodrag-web")
         self.sockets: dict[str, WebSocket] = {}
         local = auth.is_local(config.host) and config.token is None
@@ -186,6 +207,7 @@ class _Server:
 
     async def call(self, session: WebSession, fn: Callable, *args):
         """Run `fn(*args)` in the pool with the session's lock held."""
+
         def locked():
             with session.lock:
                 return fn(*args)
@@ -201,8 +223,10 @@ class _Server:
         if not auth.host_ok(conn.headers.get("host"), self.allowed_hosts):
             return f"Host {conn.headers.get('host')!r} is not allowed (this server answers on loopback only)"
         if not self.authorized(conn):
-            return ("this AutoDrag server needs its access token: open the URL printed where `autodrag web` "
-                    "started (http://HOST:PORT/?token=...)")
+            return (
+                "this AutoDrag server needs its access token: open the URL printed where `autodrag web` "
+                "started (http://HOST:PORT/?token=...)"
+            )
         return None
 
     def session_for(self, sid: str) -> WebSession:
@@ -242,10 +266,13 @@ class _Server:
                 text = await self.call(session, self._load_latent, session, data, name)
             else:
                 await asyncio.get_running_loop().run_in_executor(
-                    self.pool, functools.partial(decode_image, data, name, self.config.upload))  # safe to open?
+                    self.pool, functools.partial(decode_image, data, name, self.config.upload)
+                )  # safe to open?
                 text = await self.call(session, self._open_photo, session, data, name)
         except UploadError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=413 if isinstance(exc, UploadTooLarge) else 400)
+            return JSONResponse(
+                {"error": str(exc)}, status_code=413 if isinstance(exc, UploadTooLarge) else 400
+            )
         self._wake(session)
         return JSONResponse({"status": text})
 
@@ -282,11 +309,17 @@ class _Server:
         except LookupError as exc:
             return PlainTextResponse(str(exc), status_code=404)
         kind = request.path_params["kind"]
-        makers = {"png": ("save_capture", ".png"), "latent": ("save_capture", ".npz"),
-                  "gif": ("save_gif", ".gif"), "mp4": ("save_mp4", ".mp4"),
-                  "photo": ("save_photo_capture", None)}  # the pasted-back photo keeps its own format
+        makers = {
+            "png": ("save_capture", ".png"),
+            "latent": ("save_capture", ".npz"),
+            "gif": ("save_gif", ".gif"),
+            "mp4": ("save_mp4", ".mp4"),
+            "photo": ("save_photo_capture", None),
+        }  # the pasted-back photo keeps its own format
         if kind not in makers:
-            return PlainTextResponse(f"unknown download {kind!r} (png, latent, gif, mp4 or photo)", status_code=404)
+            return PlainTextResponse(
+                f"unknown download {kind!r} (png, latent, gif, mp4 or photo)", status_code=404
+            )
         method, suffix = makers[kind]
 
         def make() -> tuple[Path | None, str]:
@@ -339,10 +372,16 @@ class _Server:
         self.sockets[session.id] = ws
         session.wake = asyncio.Event()
         session.outbox = asyncio.Queue()
-        await ws.send_json({"type": "hello", "session": session.id,
-                            "models": list_models(self.config.models_dir, self.config.ckpt),
-                            "presets": [{"name": p.name, "label": p.label} for p in PRESETS.values()],
-                            "strength_range": list(STRENGTH_RANGE), "idle_timeout_s": self.config.idle_timeout_s})
+        await ws.send_json(
+            {
+                "type": "hello",
+                "session": session.id,
+                "models": list_models(self.config.models_dir, self.config.ckpt),
+                "presets": [{"name": p.name, "label": p.label} for p in PRESETS.values()],
+                "strength_range": list(STRENGTH_RANGE),
+                "idle_timeout_s": self.config.idle_timeout_s,
+            }
+        )
         sender = asyncio.create_task(self._send_loop(ws, session))
         try:
             while True:
@@ -399,8 +438,13 @@ class _Server:
                 log.info("session %s expired", sid)
                 if ws is not None:
                     with contextlib.suppress(Exception):
-                        await ws.send_json({"type": "error", "message": "session expired after "
-                                            f"{self.config.idle_timeout_s:g} s idle: reload the page"})
+                        await ws.send_json(
+                            {
+                                "type": "error",
+                                "message": "session expired after "
+                                f"{self.config.idle_timeout_s:g} s idle: reload the page",
+                            }
+                        )
                         await ws.close(code=4000)
 
 

@@ -20,13 +20,18 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def token_ok(expected: str | None, query: Mapping[str, str], cookies: Mapping[str, str],
-             headers: Mapping[str, str]) -> bool:
+def token_ok(
+    expected: str | None, query: Mapping[str, str], cookies: Mapping[str, str], headers: Mapping[str, str]
+) -> bool:
     """No token configured, or the request carries it (query, cookie or `Authorization: Bearer`)."""
     if expected is None:
         return True
     auth = headers.get("authorization", "")
-    candidates = [query.get("token"), cookies.get(COOKIE), auth[7:] if auth.lower().startswith("bearer ") else None]
+    candidates = [
+        query.get("token"),
+        cookies.get(COOKIE),
+        auth[7:] if auth.lower().startswith("bearer ") else None,
+    ]
     return any(c is not None and secrets.compare_digest(c.encode(), expected.encode()) for c in candidates)
 
 

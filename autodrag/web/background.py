@@ -27,8 +27,15 @@ class BackgroundServer:
         if not self.config.port:
             self.config.port = free_port(self.config.host)
         self.app = create_app(self.config)
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host=self.config.host, port=self.config.port,
-                                                     log_level="warning", ws_max_size=2 * 2**20))
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host=self.config.host,
+                port=self.config.port,
+                log_level="warning",
+                ws_max_size=2 * 2**20,
+            )
+        )
         self._thread = threading.Thread(target=self._server.run, name="autodrag-web-server", daemon=True)
         self._start_timeout_s = start_timeout_s
 

@@ -20,8 +20,11 @@ def list_models(models_dir: Path | None, extra: Path | None = None) -> list[str]
     if extra is not None:
         names.append(extra.name)
     if models_dir is not None and models_dir.is_dir():
-        names += sorted(p.name for p in models_dir.iterdir()
-                        if p.is_file() and p.suffix in SUFFIXES and not p.name.startswith(".") and p.name not in names)
+        names += sorted(
+            p.name
+            for p in models_dir.iterdir()
+            if p.is_file() and p.suffix in SUFFIXES and not p.name.startswith(".") and p.name not in names
+        )
     return names
 
 

@@ -68,25 +68,37 @@ class WebSession:
         c.poll()
         view = c.view
         state: dict = {
-            "type": "state", "status": c.status, "busy": c.busy, "step": c.step, "loaded": c.G is not None,
+            "type": "state",
+            "status": c.status,
+            "busy": c.busy,
+            "step": c.step,
+            "loaded": c.G is not None,
             "model": (c.ckpt.name if c.ckpt else "bundled") if c.G is not None else None,
-            "resolution": c.resolution, "seed": c.seed, "psi": c.psi,
-            "w_plus": c.drag_config.w_plus, "lr": c.drag_config.lr, "max_steps": c.drag_config.max_steps,
+            "resolution": c.resolution,
+            "seed": c.seed,
+            "psi": c.psi,
+            "w_plus": c.drag_config.w_plus,
+            "lr": c.drag_config.lr,
+            "max_steps": c.drag_config.max_steps,
             "mask_weight": c.drag_config.mask_weight,
             "handles": [list(map(float, p)) for p in view.handles],
             "targets": [list(map(float, p)) for p in view.targets],
-            "pending_preset": view.pending_preset, "strength": view.strength,
-            "show_landmarks": view.show_landmarks, "mask_radius": view.mask_radius,
-            "landmarks": (view.landmarks_rc.tolist() if view.show_landmarks and view.landmarks_rc is not None
-                          else None),
+            "pending_preset": view.pending_preset,
+            "strength": view.strength,
+            "show_landmarks": view.show_landmarks,
+            "mask_radius": view.mask_radius,
+            "landmarks": (
+                view.landmarks_rc.tolist() if view.show_landmarks and view.landmarks_rc is not None else None
+            ),
             "can_undo": bool(c.session is not None and c.session.can_undo and not c.busy),
             "can_redo": bool(c.session is not None and c.session.can_redo and not c.busy),
             "frames": len(c.last_frames),
             "mask_movable": None if c.mask is None else float(c.mask.mean()),
         }
         n = min(len(view.handles), len(view.targets))
-        state["distances"] = [float(np.hypot(h[0] - t[0], h[1] - t[1]))
-                              for h, t in zip(view.handles[:n], view.targets[:n])]
+        state["distances"] = [
+            float(np.hypot(h[0] - t[0], h[1] - t[1])) for h, t in zip(view.handles[:n], view.targets[:n])
+        ]
         if c.image is not None and (force_image or c.image_version != self.sent_image_version):
             fmt = "JPEG" if c.busy and c.image.shape[0] > 256 else "PNG"
             state["image"] = encode_image(c.image, fmt)
@@ -95,7 +107,7 @@ class WebSession:
         if force_image or mask_key != self.sent_mask_key:
             state["mask"] = None if c.mask is None else _mask_overlay(c.mask)
             self.sent_mask_key = mask_key
-        errors = [text for kind, text in c.log[self.log_index:] if kind == "error"]
+        errors = [text for kind, text in c.log[self.log_index :] if kind == "error"]
         self.log_index = len(c.log)
         if errors:
             state["errors"] = errors
@@ -116,8 +128,14 @@ class WebSession:
 class SessionStore:
     """All live sessions; `expire` drops those idle longer than `idle_timeout_s`."""
 
-    def __init__(self, idle_timeout_s: float = 1800.0, root: Path | None = None, device: str = "cpu",
-                 render_every_s: float = 0.1, max_sessions: int = 32) -> None:
+    def __init__(
+        self,
+        idle_timeout_s: float = 1800.0,
+        root: Path | None = None,
+        device: str = "cpu",
+        render_every_s: float = 0.1,
+        max_sessions: int = 32,
+    ) -> None:
         self.idle_timeout_s, self.device, self.render_every_s = idle_timeout_s, device, render_every_s
         self.max_sessions = max_sessions
         self.root = Path(tempfile.mkdtemp(prefix="autodrag-web-", dir=root))
@@ -132,7 +150,9 @@ class SessionStore:
         """
         with self._lock:
             if len(self.sessions) >= self.max_sessions:
-                raise RuntimeError(f"the server has {self.max_sessions} open sessions: close a tab or try later")
+                raise RuntimeError(
+                    f"the server has {self.max_sessions} open sessions: close a tab or try later"
+                )
             sid = secrets.token_urlsafe(16)
             folder = self.root / sid
             folder.mkdir(parents=True)
@@ -159,8 +179,11 @@ class SessionStore:
     def expire(self, now: float | None = None) -> list[str]:
         """Drop the sessions idle for longer than the timeout (a running drag is not idle)."""
         now = time.monotonic() if now is None else now
-        idle = [sid for sid, s in list(self.sessions.items())
-                if now - s.last_seen > self.idle_timeout_s and not s.controller.busy]
+        idle = [
+            sid
+            for sid, s in list(self.sessions.items())
+            if now - s.last_seen > self.idle_timeout_s and not s.controller.busy
+        ]
         for sid in idle:
             self.drop(sid)
         return idle

@@ -40,7 +40,9 @@ def decode_image(data: bytes, name: str = "upload", limits: UploadLimits = Uploa
         UploadError: too large a file, not an image, an unsupported format, too many pixels, or a corrupt file.
     """
     if len(data) > limits.max_bytes:
-        raise UploadTooLarge(f"{name}: {len(data) / 2**20:.1f} MB is over the {limits.max_bytes / 2**20:.0f} MB limit")
+        raise UploadTooLarge(
+            f"{name}: {len(data) / 2**20:.1f} MB is over the {limits.max_bytes / 2**20:.0f} MB limit"
+        )
     if not data:
         raise UploadError(f"{name}: the file is empty")
     try:
@@ -55,8 +57,10 @@ def decode_image(data: bytes, name: str = "upload", limits: UploadLimits = Uploa
     if image.format not in limits.formats:
         raise UploadError(f"{name}: {image.format} images are not accepted (use {', '.join(limits.formats)})")
     if max(width, height) > limits.max_side or width * height > limits.max_pixels:
-        raise UploadError(f"{name}: {width}x{height} is too large (at most {limits.max_side} px a side and "
-                          f"{limits.max_pixels / 1e6:.0f} megapixels)")
+        raise UploadError(
+            f"{name}: {width}x{height} is too large (at most {limits.max_side} px a side and "
+            f"{limits.max_pixels / 1e6:.0f} megapixels)"
+        )
     if width < 1 or height < 1:
         raise UploadError(f"{name}: the image has no pixels")
     try:

@@ -41,8 +41,17 @@ def G128() -> torch.nn.Module:
 @pytest.fixture(scope="module")
 def G3() -> torch.nn.Module:
     """StyleGAN3, 64 px, 8 layers: the drag feature map (84 x 84) has a 10-pixel margin around the image."""
-    kwargs = {"z_dim": 32, "c_dim": 0, "w_dim": 32, "img_resolution": 64, "img_channels": 3,
-              "mapping_kwargs": {"num_layers": 2}, "channel_base": 1024, "channel_max": 32, "num_layers": 8}
+    kwargs = {
+        "z_dim": 32,
+        "c_dim": 0,
+        "w_dim": 32,
+        "img_resolution": 64,
+        "img_channels": 3,
+        "mapping_kwargs": {"num_layers": 2},
+        "channel_base": 1024,
+        "channel_max": 32,
+        "num_layers": 8,
+    }
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(3)
         return build_generator("stylegan3", kwargs).eval()

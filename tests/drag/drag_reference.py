@@ -26,7 +26,7 @@ def upsample_to_image(features: torch.Tensor, offset: float, extent: float, reso
     assert abs(offset * scale - start) < 1e-9
     assert all(abs(s * scale - n) < 1e-9 for s, n in zip(features.shape[-2:], size))
     up = F.interpolate(features, size=size, mode="bilinear", align_corners=False)
-    return up[:, :, start:start + resolution, start:start + resolution]
+    return up[:, :, start : start + resolution, start : start + resolution]
 
 
 def bilinear_at(image: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
@@ -48,8 +48,9 @@ def disc(radius: float) -> list[tuple[int, int]]:
     return [(dr, dc) for dr in span for dc in span if dr * dr + dc * dc <= radius * radius]
 
 
-def motion_loss_full(feat_up: torch.Tensor, handles: torch.Tensor, targets: torch.Tensor,
-                     r1: float) -> torch.Tensor:
+def motion_loss_full(
+    feat_up: torch.Tensor, handles: torch.Tensor, targets: torch.Tensor, r1: float
+) -> torch.Tensor:
     """Sum over handles of mean |F(q + d) - sg(F(q))| over the disc, on the upsampled map."""
     loss = feat_up.new_zeros(())
     offsets = torch.tensor(disc(r1), dtype=torch.float32)
@@ -77,7 +78,7 @@ def track_full(feat_up: torch.Tensor, points: torch.Tensor, refs: torch.Tensor, 
     for p, f in zip(points, refs):
         r, c = int(torch.round(p[0])), int(torch.round(p[1]))
         top, left = max(r - r2, 0), max(c - r2, 0)
-        patch = feat_up[0, :, top:min(r + r2 + 1, h), left:min(c + r2 + 1, w)]
+        patch = feat_up[0, :, top : min(r + r2 + 1, h), left : min(c + r2 + 1, w)]
         diff = patch - f[:, None, None]
         dist = diff.abs().sum(0) if metric == "l1" else diff.square().sum(0).sqrt()
         idx = int(dist.argmin())
@@ -88,8 +89,22 @@ def track_full(feat_up: torch.Tensor, points: torch.Tensor, refs: torch.Tensor, 
 class FullResolutionDrag:
     """The reference loop: full synthesis + upsampling every step; same update rule as `DragSession`."""
 
-    def __init__(self, G, ws, handles, targets, movable=None, *, r1: float, r2: int, mask_weight: float,
-                 lr: float = 2e-3, rows: int = 6, metric: str = "l1", feature_index: int | None = None):
+    def __init__(
+        self,
+        G,
+        ws,
+        handles,
+        targets,
+        movable=None,
+        *,
+        r1: float,
+        r2: int,
+        mask_weight: float,
+        lr: float = 2e-3,
+        rows: int = 6,
+        metric: str = "l1",
+        feature_index: int | None = None,
+    ):
         self.G = G.requires_grad_(False)
         self.index = G.synthesis.drag_feature_index if feature_index is None else feature_index
         self.offset, self.extent = G.synthesis.feature_window(self.index)

@@ -38,8 +38,25 @@ def test_gif_frames(tmp_path):
 
 def test_public_api():
     assert sorted(autodrag.drag.__all__) == [
-        "DragConfig", "DragInputError", "DragScales", "DragSession", "DragStateError", "DragSummary",
-        "FeatureWindow", "Snapshot", "StepResult", "as_points", "disc_offsets", "fixed_weight_map",
-        "mask_loss", "motion_directions", "motion_loss", "rowcol_to_xy", "sample_features", "square_offsets",
-        "track_points", "xy_to_rowcol"]
+        "DragConfig",
+        "DragInputError",
+        "DragScales",
+        "DragSession",
+        "DragStateError",
+        "DragSummary",
+        "FeatureWindow",
+        "Snapshot",
+        "StepResult",
+        "as_points",
+        "disc_offsets",
+        "fixed_weight_map",
+        "mask_loss",
+        "motion_directions",
+        "motion_loss",
+        "rowcol_to_xy",
+        "sample_features",
+        "square_offsets",
+        "track_points",
+        "xy_to_rowcol",
+    ]
     assert all(hasattr(autodrag.drag, name) for name in autodrag.drag.__all__)

@@ -159,17 +159,20 @@ def test_nan_in_the_latent_is_a_clean_stop(G64, ws64):
     assert torch.isfinite(session.latent).all()
 
 
-@pytest.mark.parametrize("handles,targets,mask,message", [
-    ([[70, 10]], [[10, 10]], None, r"handles\[0\] = \(70, 10\) is outside the 64x64 image"),
-    ([[10, 10]], [[10, -1]], None, r"targets\[0\] = \(10, -1\) is outside"),
-    ([[10, 10]], [[10, 10]], None, "target 0 equals its handle"),
-    ([], [], None, "no handle points"),
-    ([[10, 10], [20, 20]], [[15, 15]], None, "2 handles but 1 targets"),
-    ([[10, float("nan")]], [[15, 15]], None, "NaN"),
-    ([[10, 10]], [[15, 15]], np.ones((32, 64)), "mask is 32x64, the image is 64x64"),
-    ([[10, 10]], [[15, 15]], np.full((64, 64), 0.5), "mask must be binary"),
-    ([[10, 10]], [[15, 15]], np.zeros((64, 64)), "no pixel as movable"),
-])
+@pytest.mark.parametrize(
+    "handles,targets,mask,message",
+    [
+        ([[70, 10]], [[10, 10]], None, r"handles\[0\] = \(70, 10\) is outside the 64x64 image"),
+        ([[10, 10]], [[10, -1]], None, r"targets\[0\] = \(10, -1\) is outside"),
+        ([[10, 10]], [[10, 10]], None, "target 0 equals its handle"),
+        ([], [], None, "no handle points"),
+        ([[10, 10], [20, 20]], [[15, 15]], None, "2 handles but 1 targets"),
+        ([[10, float("nan")]], [[15, 15]], None, "NaN"),
+        ([[10, 10]], [[15, 15]], np.ones((32, 64)), "mask is 32x64, the image is 64x64"),
+        ([[10, 10]], [[15, 15]], np.full((64, 64), 0.5), "mask must be binary"),
+        ([[10, 10]], [[15, 15]], np.zeros((64, 64)), "no pixel as movable"),
+    ],
+)
 def test_bad_input_is_a_clear_error(G64, ws64, handles, targets, mask, message):
     session = DragSession(G64, ws64, FAST)
     with pytest.raises(DragInputError, match=message):
@@ -212,7 +215,9 @@ def test_mask_keeps_the_fixed_region(G64, ws64):
     movable = _movable_centre()
     changes = []
     for mask in (None, movable):
-        _, f0, f = _features_before_after(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, mask_weight=200), 6, mask=mask)
+        _, f0, f = _features_before_after(
+            G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, mask_weight=200), 6, mask=mask
+        )
         changes.append((f - f0).abs()[..., :12, :].mean().item())  # top rows: fixed under the mask
     assert changes[1] < 0.7 * changes[0], changes
 
@@ -270,7 +275,9 @@ def test_an_image_tracker_sees_the_same_image_render_makes(G64, ws64):
     """The tracker gets the image of the latent being tracked (reused from the step's forward pass)."""
     session = DragSession(G64, ws64, DragConfig(max_steps=2, lr=5e-2))
     images = []
-    session.start_drag([[20, 20]], [[20, 40]], tracker=lambda image: images.append(image) or np.array([[20.0, 21.0]]))
+    session.start_drag(
+        [[20, 20]], [[20, 40]], tracker=lambda image: images.append(image) or np.array([[20.0, 21.0]])
+    )
     session.step()
     expected = session.render()  # the latent after step 1's update, which step 2 tracks on
     session.step()
@@ -283,8 +290,9 @@ def test_image_mask_term_holds_the_fixed_pixels(G64, ws64):
     movable = _movable_centre()
     changes = []
     for image_weight in (0.0, 50.0):
-        session = DragSession(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, mask_weight=20,
-                                                    image_mask_weight=image_weight))
+        session = DragSession(
+            G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, mask_weight=20, image_mask_weight=image_weight)
+        )
         before = session.render()
         session.start_drag([[30, 24]], [[30, 34]], mask=movable)
         list(session.run(max_steps=8))
@@ -297,10 +305,15 @@ def test_an_anchor_holds_its_content_while_a_handle_moves(G64, ws64):
     anchor = torch.tensor([[30.0, 18.0]])
     changes = []
     for anchors in (None, anchor):
-        session, f0, f = _features_before_after(G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, anchor_weight=5), 8,
-                                                anchors=anchors)
-        changes.append((sample_features(f, anchor, session.window) - sample_features(f0, anchor, session.window))
-                       .abs().mean().item())
+        session, f0, f = _features_before_after(
+            G64, ws64, DragConfig(r1=16, r2=24, lr=1e-2, anchor_weight=5), 8, anchors=anchors
+        )
+        changes.append(
+            (sample_features(f, anchor, session.window) - sample_features(f0, anchor, session.window))
+            .abs()
+            .mean()
+            .item()
+        )
     assert changes[1] < 0.7 * changes[0], changes
 
 

@@ -44,8 +44,9 @@ def test_never_leaves_the_image():
 
 def test_metric_is_validated():
     with pytest.raises(ValueError, match="metric"):
-        track_points(_bump_map(1, 1), torch.zeros(1, 2), torch.zeros(1, 4), FeatureWindow(32, 0.0, 32.0), 2,
-                     "cos")
+        track_points(
+            _bump_map(1, 1), torch.zeros(1, 2), torch.zeros(1, 4), FeatureWindow(32, 0.0, 32.0), 2, "cos"
+        )
 
 
 @pytest.mark.parametrize("metric", ["l1", "l2"])
@@ -76,10 +77,18 @@ def test_subpixel_refinement_finds_the_minimum_of_a_parabola():
 
 
 def _smooth_map(size: int = 48) -> torch.Tensor:
-    rows, cols = torch.meshgrid(torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32),
-                                indexing="ij")
-    return torch.stack([torch.sin(rows / 5), torch.cos(rows / 6), torch.sin(cols / 5), torch.cos(cols / 7),
-                        torch.sin((rows + cols) / 9)])[None]
+    rows, cols = torch.meshgrid(
+        torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32), indexing="ij"
+    )
+    return torch.stack(
+        [
+            torch.sin(rows / 5),
+            torch.cos(rows / 6),
+            torch.sin(cols / 5),
+            torch.cos(cols / 7),
+            torch.sin((rows + cols) / 9),
+        ]
+    )[None]
 
 
 @pytest.mark.parametrize("metric", ["l1", "l2"])
@@ -117,8 +126,12 @@ def test_a_drag_does_not_stop_on_unreliable_tracking(G64, ws64, monkeypatch):
 
     def unreliable(features, points, *args, **kwargs):
         n = points.shape[0]
-        return Tracked(torch.tensor([[30.0, 30.2]]), torch.zeros(n), torch.zeros(n, dtype=torch.bool),
-                       torch.zeros(n, features.shape[1]))
+        return Tracked(
+            torch.tensor([[30.0, 30.2]]),
+            torch.zeros(n),
+            torch.zeros(n, dtype=torch.bool),
+            torch.zeros(n, features.shape[1]),
+        )
 
     monkeypatch.setattr(session_module, "track_handles", unreliable)
     session = DragSession(G64, ws64, DragConfig(max_steps=3))

@@ -76,18 +76,24 @@ def test_preset_plans_points_and_mask(ctrl):
     assert ctrl.mask is not None and 0 < ctrl.mask.mean() < 0.3
     ctrl.start()
     tuned = preset_tuning("close_eyes")  # the preset's own drag settings, as `autodrag edit` uses them
-    assert (ctrl.session.config.lr, ctrl.session.config.image_mask_weight) == (tuned["lr"], tuned["image_mask_weight"])
+    assert (ctrl.session.config.lr, ctrl.session.config.image_mask_weight) == (
+        tuned["lr"],
+        tuned["image_mask_weight"],
+    )
     assert ctrl.wait_idle(120) and ctrl.view.pending_preset is None
 
 
-@pytest.mark.parametrize("action,args,message", [
-    ("click_image", (-3, 10), "outside the 64x64 image"),
-    ("load_network", ("/nonexistent/g.pkl",), "no such file"),
-    ("load_latent", ("/nonexistent/w.npz",), "no such latent file"),
-    ("start", (), "place a handle and a target first"),
-    ("prepare_preset", ("frown",), "unknown preset"),
-    ("save_gif", (), "no drag to save yet"),
-])
+@pytest.mark.parametrize(
+    "action,args,message",
+    [
+        ("click_image", (-3, 10), "outside the 64x64 image"),
+        ("load_network", ("/nonexistent/g.pkl",), "no such file"),
+        ("load_latent", ("/nonexistent/w.npz",), "no such latent file"),
+        ("start", (), "place a handle and a target first"),
+        ("prepare_preset", ("frown",), "unknown preset"),
+        ("save_gif", (), "no drag to save yet"),
+    ],
+)
 def test_bad_input_goes_to_the_status_line(ctrl, action, args, message):
     getattr(ctrl, action)(*args)
     assert message in ctrl.status

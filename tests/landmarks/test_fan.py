@@ -108,6 +108,8 @@ def test_sfd_face_detector_is_used_when_asked(torch_home, monkeypatch):
     monkeypatch.setattr(det._fa.face_detector, "detect_from_image", lambda image: [])
     with pytest.raises(fan.NoFaceFound, match="no face found in the 64x48 image"):
         det.detect(np.zeros((48, 64, 3), np.uint8))
-    monkeypatch.setattr(det._fa.face_detector, "detect_from_image", lambda image: [np.array([10, 10, 40, 40, 0.99])])
+    monkeypatch.setattr(
+        det._fa.face_detector, "detect_from_image", lambda image: [np.array([10, 10, 40, 40, 0.99])]
+    )
     points = det.detect(np.zeros((48, 64, 3), np.uint8))
     assert np.allclose(points, [25, 25 - 0.12 * 30], atol=3)

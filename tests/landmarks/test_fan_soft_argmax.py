@@ -34,7 +34,9 @@ def test_soft_argmax_equals_face_alignments_argmax_on_peaked_maps(size):
     net = _Peaks(cells)
     soft = fan.fan_soft_landmarks(net, torch.zeros(1, 3, height, width)).numpy()
     (cx, cy), side = fan.whole_image_crop(width, height)
-    _, expected, _ = get_preds_fromhm(net(torch.zeros(1, 3, 256, 256)).numpy(), np.array([cx, cy]), side / 200)
+    _, expected, _ = get_preds_fromhm(
+        net(torch.zeros(1, 3, 256, 256)).numpy(), np.array([cx, cy]), side / 200
+    )
     # face-alignment rounds its image points to whole pixels (int32): agree within that rounding
     np.testing.assert_allclose(soft, expected[0], atol=1.0)
     assert np.abs(soft - expected[0]).mean() < 0.75

@@ -50,11 +50,15 @@ def _plain_attributes(module: torch.nn.Module) -> dict:
     return out
 
 
-def _as_persistent(module: torch.nn.Module, init_args: tuple = (), init_kwargs: dict | None = None) -> _Persistent:
+def _as_persistent(
+    module: torch.nn.Module, init_args: tuple = (), init_kwargs: dict | None = None
+) -> _Persistent:
     state = {
         "training": False,
-        "_parameters": {k: (torch.nn.Parameter(v.detach().clone(), requires_grad=False) if v is not None else None)
-                        for k, v in module._parameters.items()},
+        "_parameters": {
+            k: (torch.nn.Parameter(v.detach().clone(), requires_grad=False) if v is not None else None)
+            for k, v in module._parameters.items()
+        },
         "_buffers": {k: (v.detach().clone() if v is not None else None) for k, v in module._buffers.items()},
         "_non_persistent_buffers_set": set(),
         "_modules": {k: (_as_persistent(v) if v is not None else None) for k, v in module._modules.items()},
@@ -62,13 +66,23 @@ def _as_persistent(module: torch.nn.Module, init_args: tuple = (), init_kwargs: 
         "_init_args": tuple(init_args),
         "_init_kwargs": dict(init_kwargs or {}),
     }
-    meta = {"type": "class", "version": 6, "module_src": MODULE_SRC, "class_name": type(module).__name__,
-            "state": state}
+    meta = {
+        "type": "class",
+        "version": 6,
+        "module_src": MODULE_SRC,
+        "class_name": type(module).__name__,
+        "state": state,
+    }
     return _Persistent(meta)
 
 
-def write_network_pickle(path: Path, G: torch.nn.Module, extra: dict | None = None, protocol: int = 4,
-                         keys: tuple[str, ...] = ("G", "G_ema")) -> Path:
+def write_network_pickle(
+    path: Path,
+    G: torch.nn.Module,
+    extra: dict | None = None,
+    protocol: int = 4,
+    keys: tuple[str, ...] = ("G", "G_ema"),
+) -> Path:
     """Pickle `G` (as 'G' and 'G_ema' by default) the way an NVIDIA training snapshot stores it."""
     _install_fake_modules()
     record = _as_persistent(G, init_kwargs=G.init_kwargs)

@@ -15,8 +15,22 @@ from autodrag.networks import load_generator
 
 def test_generate_writes_images_and_latents_that_reproduce(tmp_path, nvidia_pickles):
     pkl = nvidia_pickles / "sg2ada_64.pkl"
-    result = CliRunner().invoke(main, ["generate", "--ckpt", str(pkl), "--seeds", "3,5-6", "--trunc", "0.7",
-                                       "--outdir", str(tmp_path), "--device", "cpu"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "generate",
+            "--ckpt",
+            str(pkl),
+            "--seeds",
+            "3,5-6",
+            "--trunc",
+            "0.7",
+            "--outdir",
+            str(tmp_path),
+            "--device",
+            "cpu",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["seed0003.png", "seed0005.png", "seed0006.png"]
     G = load_generator(pkl)
@@ -35,8 +49,9 @@ def test_generate_conditional_needs_class(tmp_path, nvidia_pickles):
     runner = CliRunner()
     result = runner.invoke(main, ["generate", "--ckpt", str(pkl), "--seeds", "0", "--outdir", str(tmp_path)])
     assert result.exit_code != 0 and "--class" in result.output
-    result = runner.invoke(main, ["generate", "--ckpt", str(pkl), "--seeds", "0", "--class", "2",
-                                  "--outdir", str(tmp_path)])
+    result = runner.invoke(
+        main, ["generate", "--ckpt", str(pkl), "--seeds", "0", "--class", "2", "--outdir", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -67,5 +82,7 @@ def test_a_missing_or_corrupt_bundled_model_says_how_to_restore_it(tmp_path, mon
     result = CliRunner().invoke(main, ["generate", "--seeds", "0", "--outdir", str(tmp_path / "out")])
     assert result.exit_code != 0
     message = result.output.strip().splitlines()[-1]
-    assert str(bundled) in message and "git checkout -- checkpoints/" in message and "train-generator" in message
+    assert (
+        str(bundled) in message and "git checkout -- checkpoints/" in message and "train-generator" in message
+    )
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -60,7 +60,9 @@ def test_features_match_every_block(loaded):
     keys = sorted((k for k in ref if k.startswith("feat_")), key=lambda k: int(k.split("_")[1]))
     assert len(keys) == G.synthesis.num_feature_layers
     with torch.no_grad():
-        out = G.synthesis.forward_features(torch.from_numpy(ref["ws_psi1"][:1]), noise_mode="const", force_fp32=True)
+        out = G.synthesis.forward_features(
+            torch.from_numpy(ref["ws_psi1"][:1]), noise_mode="const", force_fp32=True
+        )
     for key, feat in zip(keys, out.features):
         r = ref[key]
         ours = feat[:, : r.shape[1]]
@@ -98,8 +100,11 @@ def test_stopping_early_skips_the_rgb_branch(loaded):
     """StyleGAN2's per-block ToRGBs and StyleGAN3's single final ToRGB layer are not run when stopping early."""
     _, G, ref = loaded
     calls = []
-    hooks = [m.register_forward_hook(lambda *a: calls.append(1)) for n, m in G.synthesis.named_modules()
-             if n.endswith("torgb") or getattr(m, "is_torgb", False)]
+    hooks = [
+        m.register_forward_hook(lambda *a: calls.append(1))
+        for n, m in G.synthesis.named_modules()
+        if n.endswith("torgb") or getattr(m, "is_torgb", False)
+    ]
     assert hooks
     with torch.no_grad():
         G.synthesis.forward_features(torch.from_numpy(ref["ws_psi1"][:1]), stop_at=2)

@@ -11,21 +11,54 @@ import torch
 from click.testing import CliRunner
 
 from autodrag.cli import main
-from autodrag.networks import GeneratorLoadError, UnsafePickleError, build_generator, load_generator, save_generator
+from autodrag.networks import (
+    GeneratorLoadError,
+    UnsafePickleError,
+    build_generator,
+    load_generator,
+    save_generator,
+)
 from tests.networks.nvidia_format import write_network_pickle
 
-SMALL_SG2 = dict(z_dim=16, c_dim=0, w_dim=16, img_resolution=32, img_channels=3,
-                 mapping_kwargs=dict(num_layers=2), synthesis_kwargs=dict(channel_base=256, channel_max=16))
-SMALL_SG3 = dict(z_dim=16, c_dim=0, w_dim=16, img_resolution=32, img_channels=3, mapping_kwargs=dict(num_layers=2),
-                 channel_base=256, channel_max=16, num_layers=6)
+SMALL_SG2 = dict(
+    z_dim=16,
+    c_dim=0,
+    w_dim=16,
+    img_resolution=32,
+    img_channels=3,
+    mapping_kwargs=dict(num_layers=2),
+    synthesis_kwargs=dict(channel_base=256, channel_max=16),
+)
+SMALL_SG3 = dict(
+    z_dim=16,
+    c_dim=0,
+    w_dim=16,
+    img_resolution=32,
+    img_channels=3,
+    mapping_kwargs=dict(num_layers=2),
+    channel_base=256,
+    channel_max=16,
+    num_layers=6,
+)
 
 CONFIGS = {
     "sg2-skip": ("stylegan2", SMALL_SG2),
-    "sg2-orig": ("stylegan2", {**SMALL_SG2, "synthesis_kwargs": {**SMALL_SG2["synthesis_kwargs"], "architecture": "orig"}}),
-    "sg2-resnet-cond": ("stylegan2", {**SMALL_SG2, "c_dim": 3,
-                                      "synthesis_kwargs": {**SMALL_SG2["synthesis_kwargs"], "architecture": "resnet"}}),
-    "sg2-64-gray-deep-mapping": ("stylegan2", {**SMALL_SG2, "img_resolution": 64, "img_channels": 1,
-                                               "mapping_kwargs": dict(num_layers=4)}),
+    "sg2-orig": (
+        "stylegan2",
+        {**SMALL_SG2, "synthesis_kwargs": {**SMALL_SG2["synthesis_kwargs"], "architecture": "orig"}},
+    ),
+    "sg2-resnet-cond": (
+        "stylegan2",
+        {
+            **SMALL_SG2,
+            "c_dim": 3,
+            "synthesis_kwargs": {**SMALL_SG2["synthesis_kwargs"], "architecture": "resnet"},
+        },
+    ),
+    "sg2-64-gray-deep-mapping": (
+        "stylegan2",
+        {**SMALL_SG2, "img_resolution": 64, "img_channels": 1, "mapping_kwargs": dict(num_layers=4)},
+    ),
     "sg3-t": ("stylegan3", SMALL_SG3),
     "sg3-r-cond": ("stylegan3", {**SMALL_SG3, "c_dim": 2, "conv_kernel": 1, "use_radial_filters": True}),
 }
@@ -60,7 +93,7 @@ def test_nvidia_format_pickle_round_trip(tmp_path, name):
     loaded = load_generator(path)
     assert loaded.family == family
     assert set(loaded.state_dict()) == set(G.state_dict())
-    for (a, b) in zip(_outputs(G), _outputs(loaded)):
+    for a, b in zip(_outputs(G), _outputs(loaded)):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
@@ -74,7 +107,7 @@ def test_safetensors_round_trip_and_convert(tmp_path, name):
     config = json.loads((tmp_path / "g.json").read_text())
     assert config["family"] == family
     loaded = load_generator(tmp_path / "g.safetensors")
-    for (a, b) in zip(_outputs(G), _outputs(loaded)):
+    for a, b in zip(_outputs(G), _outputs(loaded)):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
@@ -86,7 +119,10 @@ def test_prefers_g_ema_and_accepts_g_ema_alone(tmp_path):
     from tests.networks.nvidia_format import _as_persistent, _install_fake_modules
 
     _install_fake_modules()
-    data = {"G": _as_persistent(G, init_kwargs=G.init_kwargs), "G_ema": _as_persistent(G_ema, init_kwargs=G.init_kwargs)}
+    data = {
+        "G": _as_persistent(G, init_kwargs=G.init_kwargs),
+        "G_ema": _as_persistent(G_ema, init_kwargs=G.init_kwargs),
+    }
     both.write_bytes(pickle.dumps(data))
     torch.testing.assert_close(_outputs(load_generator(both))[1], _outputs(G_ema)[1])
     only = write_network_pickle(tmp_path / "only.pkl", G_ema, keys=("G_ema",))
@@ -105,7 +141,9 @@ def test_disallowed_global_is_refused_and_not_executed(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps({"G_ema": _Evil(str(marker))}))
-    with pytest.raises(GeneratorLoadError, match=r"evil\.pkl: refused to load: disallowed global (posix|os)\.system"):
+    with pytest.raises(
+        GeneratorLoadError, match=r"evil\.pkl: refused to load: disallowed global (posix|os)\.system"
+    ):
         load_generator(path)
     assert not marker.exists()
     with pytest.raises(UnsafePickleError):
@@ -115,12 +153,15 @@ def test_disallowed_global_is_refused_and_not_executed(tmp_path):
             read_network_pickle(f)
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "truncated"),
-    (b"this is not a pickle at all", "not a readable network pickle"),
-    (pickle.dumps({"D": 1, "augment_pipe": None}), "no 'G_ema' or 'G' network"),
-    (pickle.dumps([1, 2, 3]), "holds a list, not a network snapshot"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "truncated"),
+        (b"this is not a pickle at all", "not a readable network pickle"),
+        (pickle.dumps({"D": 1, "augment_pipe": None}), "no 'G_ema' or 'G' network"),
+        (pickle.dumps([1, 2, 3]), "holds a list, not a network snapshot"),
+    ],
+)
 def test_bad_pickles_give_one_line_errors(tmp_path, content, message):
     path = tmp_path / "bad.pkl"
     path.write_bytes(content)

@@ -15,7 +15,9 @@ def _face(centre, iod, ratio, angle_deg):
     a = np.deg2rad(angle_deg)
     ex, ey = np.array([np.cos(a), -np.sin(a)]), np.array([np.sin(a), np.cos(a)])  # eye line, down the face
     pts = np.tile(np.asarray(centre, float), (68, 1))
-    ring = np.array([[np.cos(t), np.sin(t)] for t in np.linspace(0, 2 * np.pi, 6, endpoint=False)]) * 0.1 * iod
+    ring = (
+        np.array([[np.cos(t), np.sin(t)] for t in np.linspace(0, 2 * np.pi, 6, endpoint=False)]) * 0.1 * iod
+    )
     pts[36:42] = centre - ex * iod / 2 + ring  # means at the eye centres
     pts[42:48] = centre + ex * iod / 2 + ring
     mouth = centre + ey * iod / ratio
@@ -68,7 +70,9 @@ def test_crop_samples_the_photo_at_the_mapped_point(scale, supersample):
     expected = 20 + (0.1 * p[..., 0] + 0.08 * p[..., 1] if scale > 2 else 0.9 * p[..., 0] + 0.6 * p[..., 1])
     inside = (p[..., 0] > 2) & (p[..., 1] > 2) & (p[..., 0] < w - 3) & (p[..., 1] < h - 3) & (expected < 250)
     assert inside.mean() > 0.5
-    assert np.abs(crop[inside] - expected[inside]).max() <= 1.0  # rounding of the photo (0.5) and of the crop (0.5)
+    assert (
+        np.abs(crop[inside] - expected[inside]).max() <= 1.0
+    )  # rounding of the photo (0.5) and of the crop (0.5)
 
 
 def test_square_outside_the_photo_is_reflected_not_black():

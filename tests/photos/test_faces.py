@@ -10,7 +10,9 @@ from autodrag.photos.align import align_face, face_anchor_points, template_point
 from autodrag.photos.faces import FaceError, find_faces, select_face
 from autodrag.toyfaces.photos import textured_background
 
-pytest.importorskip("dlib", reason="the dlib backend needs dlib-bin (pip install dlib-bin face-recognition-models)")
+pytest.importorskip(
+    "dlib", reason="the dlib backend needs dlib-bin (pip install dlib-bin face-recognition-models)"
+)
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image provides the astronaut photo")
 
 

@@ -39,7 +39,10 @@ def test_w_projection_recovers_a_known_latent_and_w_plus_is_not_worse(small):
     assert result.stages_done == ["w", "w_plus"] and result.stopped is None
     assert result.metrics["psnr_w"] > max(psnr_start + 5, 17), (psnr_start, result.metrics)
     assert result.metrics["psnr_w_plus"] >= result.metrics["psnr_w"] - 0.1
-    assert result.ws_w.shape == result.ws_pivot.shape == (G.num_ws, G.w_dim) and result.ws_pivot.dtype == np.float32
+    assert (
+        result.ws_w.shape == result.ws_pivot.shape == (G.num_ws, G.w_dim)
+        and result.ws_pivot.dtype == np.float32
+    )
     assert np.allclose(result.ws_w, result.ws_w[:1])  # W: one w on every row
     assert result.metrics["steps_w"] == 40 and result.G_tuned is None  # nothing in the generator changed
     assert fingerprint(G) == before
@@ -49,16 +52,33 @@ def test_tuning_works_on_a_copy_and_should_stop_keeps_a_partial_result(small):
     G, target = small
     before = fingerprint(G)
     calls = []
-    result = invert(G, target, InversionConfig(w_steps=3, w_plus_steps=2, tune_steps=4, min_delta=0, w_avg_samples=200),
-                    loss=make_loss("l2"), progress=lambda *a: calls.append(a))
-    assert result.stages_done == ["w", "w_plus", "tune"] and result.G_tuned is not None and result.G_tuned is not G
+    result = invert(
+        G,
+        target,
+        InversionConfig(w_steps=3, w_plus_steps=2, tune_steps=4, min_delta=0, w_avg_samples=200),
+        loss=make_loss("l2"),
+        progress=lambda *a: calls.append(a),
+    )
+    assert (
+        result.stages_done == ["w", "w_plus", "tune"]
+        and result.G_tuned is not None
+        and result.G_tuned is not G
+    )
     assert fingerprint(G) == before and fingerprint(result.G_tuned) != before  # the caller's G is untouched
-    assert [c[:3] for c in calls] == ([("w", i, 3) for i in (1, 2, 3)] + [("w_plus", i, 2) for i in (1, 2)]
-                                      + [("tune", i, 4) for i in (1, 2, 3, 4)])
+    assert [c[:3] for c in calls] == (
+        [("w", i, 3) for i in (1, 2, 3)]
+        + [("w_plus", i, 2) for i in (1, 2)]
+        + [("tune", i, 4) for i in (1, 2, 3, 4)]
+    )
     assert result.metrics["psnr_tune"] == pytest.approx(psnr(result.reconstruction, target))
     checks = iter(range(100))
-    stopped = invert(G, target, InversionConfig(w_steps=50, min_delta=0, **FAST), loss=make_loss("l2"),
-                     should_stop=lambda: next(checks) >= 4)
+    stopped = invert(
+        G,
+        target,
+        InversionConfig(w_steps=50, min_delta=0, **FAST),
+        loss=make_loss("l2"),
+        should_stop=lambda: next(checks) >= 4,
+    )
     assert stopped.stopped == "w" and stopped.stages_done == ["w"] and stopped.metrics["steps_w"] == 4
     assert "psnr_w_plus" not in stopped.metrics and stopped.G_tuned is None
     assert not np.allclose(stopped.ws_w, G.mapping.w_avg.numpy())  # four steps were kept
@@ -66,10 +86,21 @@ def test_tuning_works_on_a_copy_and_should_stop_keeps_a_partial_result(small):
 
 def test_early_stopping_ends_a_flat_stage(small):
     G, target = small
-    config = InversionConfig(w_steps=100, w_lr=1e-9, initial_noise_factor=0, w_plus=False, tune=False, patience=5,
-                             min_delta=1e-3, min_steps_fraction=0.05, **FAST)
+    config = InversionConfig(
+        w_steps=100,
+        w_lr=1e-9,
+        initial_noise_factor=0,
+        w_plus=False,
+        tune=False,
+        patience=5,
+        min_delta=1e-3,
+        min_steps_fraction=0.05,
+        **FAST,
+    )
     result = invert(G, target, config, loss=make_loss("l2"))
-    assert result.metrics["steps_w"] == 6, result.metrics  # flat loss: the first step, then 5 without improvement
+    assert result.metrics["steps_w"] == 6, (
+        result.metrics
+    )  # flat loss: the first step, then 5 without improvement
 
 
 def test_bad_target_is_a_specific_error(small):
@@ -83,12 +114,22 @@ def test_bad_target_is_a_specific_error(small):
 
 
 def test_256px_ffhq_architecture_runs_every_stage():
-    G = random_generator(256, z_dim=512, w_dim=512, mapping_kwargs=dict(num_layers=8),
-                         synthesis_kwargs=dict(channel_base=1024, channel_max=16)).eval()
+    G = random_generator(
+        256,
+        z_dim=512,
+        w_dim=512,
+        mapping_kwargs=dict(num_layers=8),
+        synthesis_kwargs=dict(channel_base=1024, channel_max=16),
+    ).eval()
     target = np.random.RandomState(0).randint(0, 256, (256, 256, 3), dtype=np.uint8)
     bar = TqdmProgress(disable=True)
-    result = invert(G, target, InversionConfig(w_steps=2, w_plus_steps=2, tune_steps=2, w_avg_samples=100),
-                    loss=make_loss("msssim_l1"), progress=bar)
+    result = invert(
+        G,
+        target,
+        InversionConfig(w_steps=2, w_plus_steps=2, tune_steps=2, w_avg_samples=100),
+        loss=make_loss("msssim_l1"),
+        progress=bar,
+    )
     bar.close()
     assert result.stages_done == ["w", "w_plus", "tune"] and result.ws_pivot.shape == (14, 512)
     assert result.reconstruction.shape == (256, 256, 3) and result.G_tuned is not None
@@ -105,3 +146,32 @@ def test_tuning_gains_3db_on_a_toy_face_outside_the_range():
     config = InversionConfig(w_steps=40, w_plus_steps=30, tune_steps=80, w_avg_samples=1000, min_delta=0)
     result = invert(G, target, config, loss=make_loss("msssim_l1"))
     assert result.metrics["psnr_tune"] >= result.metrics["psnr_w_plus"] + 3, result.metrics
+
+
+def test_region_weighting_reports_face_psnr_and_favours_the_region(small):
+    G, target = small
+    region = np.zeros((32, 32), np.float32)
+    region[8:24, 8:24] = 1.0
+    noisy = target.copy()
+    noisy[region == 0] = 255 - noisy[region == 0]  # a background the generator cannot draw
+    config = InversionConfig(w_steps=30, w_plus=False, tune=False, min_delta=0, w_start_candidates=4, **FAST)
+    uniform = invert(G, noisy, config, loss=make_loss("l2"), region=region)
+    weighted = invert(
+        G,
+        noisy,
+        InversionConfig(**{**config.__dict__, "background_weight": 0.0}),
+        loss=make_loss("l2"),
+        region=region,
+    )
+    inside = region > 0.5
+    assert uniform.metrics["psnr_face_w"] == pytest.approx(
+        psnr(uniform.reconstruction[inside], noisy[inside])
+    )
+    assert weighted.metrics["psnr_face_w"] > uniform.metrics["psnr_face_w"] + 1, (
+        uniform.metrics,
+        weighted.metrics,
+    )
+    with pytest.raises(InversionError, match="region"):
+        invert(G, target, config, region=region[:16])
+    with pytest.raises(InversionError, match="background_weight"):
+        InversionConfig(background_weight=1.5)

@@ -51,10 +51,14 @@ def test_modes_round_trip_through_paste(tmp_path, toy, mode):
     tp, _ = toy
     img = Image.fromarray(tp.rgb)
     if mode == "I;16":
-        img = Image.frombytes("I;16", img.size, (np.asarray(img.convert("L"), np.uint16) * 257).astype("<u2").tobytes())
+        img = Image.frombytes(
+            "I;16", img.size, (np.asarray(img.convert("L"), np.uint16) * 257).astype("<u2").tobytes()
+        )
     elif mode == "RGBA":
         img = img.convert("RGBA")
-        img.putalpha(Image.fromarray(np.random.default_rng(0).integers(0, 255, tp.rgb.shape[:2], dtype=np.uint8)))
+        img.putalpha(
+            Image.fromarray(np.random.default_rng(0).integers(0, 255, tp.rgb.shape[:2], dtype=np.uint8))
+        )
     else:
         img = img.convert(mode)
     src = tmp_path / ("in.tiff" if mode == "CMYK" else "in.png")

@@ -30,7 +30,9 @@ class _Vgg16StandIn(torch.nn.Module):
         super().__init__()
         self.conv = torch.nn.Conv2d(3, 8, 3, stride=2)
 
-    def forward(self, img: torch.Tensor, resize_images: bool = True, return_lpips: bool = False) -> torch.Tensor:
+    def forward(
+        self, img: torch.Tensor, resize_images: bool = True, return_lpips: bool = False
+    ) -> torch.Tensor:
         f = torch.relu(self.conv(img / 255.0))
         f = f / (f.square().sum(dim=1, keepdim=True).sqrt() + 1e-8)
         return f.flatten(1) / f.shape[2]
@@ -109,7 +111,9 @@ def test_ms_ssim_and_metrics_order_degradations():
     assert 1.0 > float(ms_ssim(x, mild)) > float(ms_ssim(x, y))
     assert ms_ssim_scales(128) == 4 and ms_ssim_scales(256) == 5 and ms_ssim_scales(16) == 1
     loss = make_loss("msssim_l1")
-    assert float(loss(a, a)) == pytest.approx(0.0, abs=1e-5) and float(loss(b, a)) > float(loss(mild * 2 - 1, a))
+    assert float(loss(a, a)) == pytest.approx(0.0, abs=1e-5) and float(loss(b, a)) > float(
+        loss(mild * 2 - 1, a)
+    )
     u8 = lambda t: (t[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     assert psnr(u8(x), u8(x)) == float("inf") and psnr(u8(x), u8(mild)) > psnr(u8(x), u8(y))
     assert ssim(u8(x), u8(x)) == pytest.approx(1.0, abs=1e-5) and ssim(u8(x), u8(mild)) > ssim(u8(x), u8(y))

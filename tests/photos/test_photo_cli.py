@@ -50,8 +50,11 @@ def _bad_photos(folder):
 def test_bad_photos_are_one_line_errors_and_write_nothing(tmp_path, command):
     for what, (path, words) in _bad_photos(tmp_path).items():
         out = tmp_path / f"out_{command}_{path.stem}"
-        args = ["invert", path, "--out", out] if command == "invert" else ["edit", "--photo", path, "--preset",
-                                                                           "close_eyes", "--out", out]
+        args = (
+            ["invert", path, "--out", out]
+            if command == "invert"
+            else ["edit", "--photo", path, "--preset", "close_eyes", "--out", out]
+        )
         result = _run(args + ["--backend", "toy"] + FAST)
         assert result.exit_code != 0, what
         lines = result.output.strip().splitlines()
@@ -68,8 +71,10 @@ def test_invert_then_edit_reuses_the_project_and_writes_the_photo(tmp_path):
     assert result.exit_code == 0, result.output
     assert "inverted" in result.output and json.loads((proj / "project.json").read_text())["complete"]
     out = tmp_path / "out"
-    result = _run(["edit", "--photo", photo, "--project", proj, "--preset", "close_eyes", "--steps", "3",
-                   "--out", out] + FAST)
+    result = _run(
+        ["edit", "--photo", photo, "--project", proj, "--preset", "close_eyes", "--steps", "3", "--out", out]
+        + FAST
+    )
     assert result.exit_code == 0, result.output
     assert "reused the finished inversion" in result.output
     record = json.loads((out / "result.json").read_text())
@@ -86,7 +91,17 @@ def test_photo_batch_shares_one_inversion_per_photo_and_resumes(tmp_path):
     save_png(photos / "a.png", render_toy_photo(8).rgb)
     (photos / "b.jpg").write_text("broken")  # a bad photo fails its items, the rest go on
     out = tmp_path / "batch"
-    args = ["batch", "--photos", photos, "--presets", "close_eyes,open_mouth", "--steps", "2", "--out", out] + FAST
+    args = [
+        "batch",
+        "--photos",
+        photos,
+        "--presets",
+        "close_eyes,open_mouth",
+        "--steps",
+        "2",
+        "--out",
+        out,
+    ] + FAST
     result = _run(args)
     assert result.exit_code == 0, result.output
     assert "2 edited, 0 already done, 2 failed" in result.output

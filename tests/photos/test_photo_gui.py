@@ -10,8 +10,8 @@ from autodrag.images import save_png
 from autodrag.photos.faces import find_faces
 from autodrag.photos.invert import InversionConfig
 from autodrag.photos.io import load_photo
-from autodrag.toyfaces.photos import render_toy_photo
 from autodrag.presets.measures import face_measures
+from autodrag.toyfaces.photos import render_toy_photo
 
 TOY = InversionConfig(w_steps=40, w_plus_steps=30, tune_steps=60, w_avg_samples=500)
 

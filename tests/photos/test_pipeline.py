@@ -76,8 +76,17 @@ def test_photo_modes_keep_size_mode_orientation_and_untouched_pixels(tmp_path, m
         img = img.convert(mode)
     img.save(path, **kwargs)
     before = load_photo(path)
-    pe = pipeline.edit_photo(path, G, drags=[((12.0, 12.0), (14.0, 15.0))], project_dir=tmp_path / "proj",
-                             backend="toy", config=TINY, framing="toy", bundled=False, steps=3)
+    pe = pipeline.edit_photo(
+        path,
+        G,
+        drags=[((12.0, 12.0), (14.0, 15.0))],
+        project_dir=tmp_path / "proj",
+        backend="toy",
+        config=TINY,
+        framing="toy",
+        bundled=False,
+        steps=3,
+    )
     assert pe.output.size == before.original.size and pe.output.mode == before.mode
     stored, out = _stored(before.original), _stored(pe.output)
     from autodrag.photos.io import from_upright
@@ -94,8 +103,12 @@ def _face_outside_movable_change(pe, rgb_before: np.ndarray) -> float:
     h, w = rgb_before.shape[:2]
     size = t.size
     movable = sample_affine(pe.edit.plan.mask.astype(np.float32), t.photo_to_crop, (w, h)) > 0.5
-    face = sample_affine(hull_region(np.asarray(pe.project.layout["landmarks_crop"]), size, 0.0), t.photo_to_crop,
-                         (w, h)) > 0.5
+    face = (
+        sample_affine(
+            hull_region(np.asarray(pe.project.layout["landmarks_crop"]), size, 0.0), t.photo_to_crop, (w, h)
+        )
+        > 0.5
+    )
     diff = np.abs(pe.output_rgb.astype(np.float64) - rgb_before).mean(axis=2)
     return float(diff[face & ~movable].mean())
 
@@ -141,8 +154,18 @@ def test_astronaut_with_dlib_aligns_and_runs_end_to_end_on_a_256px_generator(tmp
     assert err < 0.02  # eyes at the template positions within 2 % of the crop width
     project = pipeline.invert_photo(path, G, tmp_path / "proj", "dlib", 0, TINY, bundled=False, prepared=prep)
     detector = KnownLandmarks(prep.transform.to_crop(faces[0].landmarks))
-    pe = pipeline.edit_photo(project, G, "close_eyes", detector, photo_path=path, bundled=False, steps=2,
-                             tracking="features", guide=False, judge=False)
+    pe = pipeline.edit_photo(
+        project,
+        G,
+        "close_eyes",
+        detector,
+        photo_path=path,
+        bundled=False,
+        steps=2,
+        tracking="features",
+        guide=False,
+        judge=False,
+    )
     assert pe.output.size == photo.original.size and pe.output.mode == photo.mode == "RGB"
     out = np.asarray(pe.output)
     assert np.array_equal(out[~pe.paste_mask], photo.rgb[~pe.paste_mask])

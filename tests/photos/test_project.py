@@ -73,7 +73,9 @@ def test_changed_photo_generator_or_config_is_redone(photo, G, tmp_path):
     save_png(photo, render_toy_photo(4).rgb)  # same path, other content
     redone = _invert(photo, G, out)
     assert not redone.reused and "the photo changed" in redone.note
-    again = _invert(photo, G, out, config=InversionConfig(w_steps=2, w_plus_steps=3, tune_steps=3, w_avg_samples=64))
+    again = _invert(
+        photo, G, out, config=InversionConfig(w_steps=2, w_plus_steps=3, tune_steps=3, w_avg_samples=64)
+    )
     assert not again.reused and "inversion settings differ" in again.note
     other = random_generator(img_resolution=32, seed=2).eval()
     with pytest.raises(ProjectError, match="another generator"):

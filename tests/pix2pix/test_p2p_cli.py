@@ -202,7 +202,55 @@ def test_size_option_validation(bad_size: str, tmp_path: Path) -> None:
 
 
 # The train command's flags before its options were generated from TrainConfig: all must keep working.
-LEGACY_TRAIN_FLAGS = ["--dataroot", "--out", "--resume", "--arch", "--unet-depth", "--resnet-blocks", "--ngf", "--ndf", "--netd", "--n-layers-d", "--norm", "--norm-d", "--dropout", "--init", "--init-gain", "--input-nc", "--output-nc", "--direction", "--any-aspect", "--load-size", "--crop-size", "--flip", "--gan-mode", "--lambda-l1", "--gp-weight", "--n-critic", "--lr", "--beta1", "--batch-size", "--n-epochs", "--n-epochs-decay", "--lr-policy", "--lr-step-epochs", "--lr-gamma", "--plateau-patience", "--plateau-factor", "--val-fraction", "--save-every", "--checkpoint-every-steps", "--log-every", "--seed", "--device", "--amp", "--channels-last", "--num-workers", "--progress", "--no-progress"]
+LEGACY_TRAIN_FLAGS = [
+    "--dataroot",
+    "--out",
+    "--resume",
+    "--arch",
+    "--unet-depth",
+    "--resnet-blocks",
+    "--ngf",
+    "--ndf",
+    "--netd",
+    "--n-layers-d",
+    "--norm",
+    "--norm-d",
+    "--dropout",
+    "--init",
+    "--init-gain",
+    "--input-nc",
+    "--output-nc",
+    "--direction",
+    "--any-aspect",
+    "--load-size",
+    "--crop-size",
+    "--flip",
+    "--gan-mode",
+    "--lambda-l1",
+    "--gp-weight",
+    "--n-critic",
+    "--lr",
+    "--beta1",
+    "--batch-size",
+    "--n-epochs",
+    "--n-epochs-decay",
+    "--lr-policy",
+    "--lr-step-epochs",
+    "--lr-gamma",
+    "--plateau-patience",
+    "--plateau-factor",
+    "--val-fraction",
+    "--save-every",
+    "--checkpoint-every-steps",
+    "--log-every",
+    "--seed",
+    "--device",
+    "--amp",
+    "--channels-last",
+    "--num-workers",
+    "--progress",
+    "--no-progress",
+]
 
 
 def _train_config(*args: str):
@@ -243,7 +291,11 @@ def test_train_flags_map_onto_their_fields() -> None:
     assert cfg.generator.init == cfg.discriminator.init == "xavier" and cfg.discriminator.init_gain == 0.5
     assert cfg.generator.in_channels == 1 and cfg.generator.out_channels == 3
     assert (cfg.save_every_epochs, cfg.log_every_steps, cfg.beta2) == (3, 7, 0.9)
-    assert cfg.data.jitter.load_size == (286, 286) and cfg.data.jitter.crop_size == (256, 128) and cfg.data.jitter.flip
+    assert (
+        cfg.data.jitter.load_size == (286, 286)
+        and cfg.data.jitter.crop_size == (256, 128)
+        and cfg.data.jitter.flip
+    )
     # wgangp derives its critic defaults; explicit flags win.
     assert (cfg.n_critic, cfg.discriminator.norm, cfg.progress) == (5, "layer", False)
     cfg = _train_config("--dataroot", "d", "--norm", "instance", "--gan-mode", "wgangp", "--n-critic", "2",

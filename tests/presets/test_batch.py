@@ -31,9 +31,19 @@ def test_run_items_resumes_and_records_failures(tmp_path):
         if item.seed == 1:
             raise RuntimeError("no face found")
         item_dir.mkdir(parents=True, exist_ok=True)
-        (item_dir / "result.json").write_text(json.dumps({
-            "seed": item.seed, "preset": item.preset, "md_px": 0.5, "steps": 3, "seconds": 0.1,
-            "stop_reason": "converged", "success": {item.preset: True}}))
+        (item_dir / "result.json").write_text(
+            json.dumps(
+                {
+                    "seed": item.seed,
+                    "preset": item.preset,
+                    "md_px": 0.5,
+                    "steps": 3,
+                    "seconds": 0.1,
+                    "stop_reason": "converged",
+                    "success": {item.preset: True},
+                }
+            )
+        )
 
     items = plan_items([0, 1, 2], ["close_eyes"])
     counts = run_items(tmp_path, items, edit_one)
@@ -42,8 +52,13 @@ def test_run_items_resumes_and_records_failures(tmp_path):
     assert "no face found" in failed["error"]
     calls.clear()
     counts = run_items(tmp_path, items, edit_one)  # re-run: finished items skipped, the failure retried
-    assert calls == ["seed0001_close_eyes"] and counts == {"done": 0, "skipped": 2, "failed": 1, "busy": 0,
-                                                         "conflict": 0}
+    assert calls == ["seed0001_close_eyes"] and counts == {
+        "done": 0,
+        "skipped": 2,
+        "failed": 1,
+        "busy": 0,
+        "conflict": 0,
+    }
     stats = build_report(tmp_path)
     assert stats["close_eyes"]["ok"] == 2 and stats["close_eyes"]["failed"] == 1
     csv = (tmp_path / "summary.csv").read_text().splitlines()
@@ -61,23 +76,62 @@ def small_ckpt(tmp_path, monkeypatch):
 
 def test_edit_command_writes_every_output(tmp_path, small_ckpt):
     out = tmp_path / "edit"
-    result = CliRunner().invoke(main, ["edit", "--preset", "close_eyes,smile", "--seed", "3", "--ckpt",
-                                       str(small_ckpt), "--steps", "4", "--out", str(out), "--device", "cpu"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "edit",
+            "--preset",
+            "close_eyes,smile",
+            "--seed",
+            "3",
+            "--ckpt",
+            str(small_ckpt),
+            "--steps",
+            "4",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    for name in ("result.json", "before_after.png", "edited.png", "latent.npz", "edit.gif", "edit_overlay.gif"):
+    for name in (
+        "result.json",
+        "before_after.png",
+        "edited.png",
+        "latent.npz",
+        "edit.gif",
+        "edit_overlay.gif",
+    ):
         assert (out / name).exists(), name
     record = json.loads((out / "result.json").read_text())
-    for key in ("preset", "strength", "seed", "checkpoint", "steps", "seconds", "md_px", "landmarks_before",
-                "landmarks_after", "handles", "targets", "measures_before", "measures_after"):
+    for key in (
+        "preset",
+        "strength",
+        "seed",
+        "checkpoint",
+        "steps",
+        "seconds",
+        "md_px",
+        "landmarks_before",
+        "landmarks_after",
+        "handles",
+        "targets",
+        "measures_before",
+        "measures_after",
+    ):
         assert key in record, key
     assert record["preset"] == "close_eyes,smile" and record["seed"] == 3
     assert len(record["landmarks_after"]) == 68 and len(record["handles"]) == 10
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--preset", "frown"], "unknown preset 'frown'"),
-    (["--preset", "close_eyes", "--strength", "2"], "2.0 is not in the range"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--preset", "frown"], "unknown preset 'frown'"),
+        (["--preset", "close_eyes", "--strength", "2"], "2.0 is not in the range"),
+    ],
+)
 def test_edit_bad_input(tmp_path, small_ckpt, args, message):
     result = CliRunner().invoke(main, ["edit", *args, "--ckpt", str(small_ckpt), "--out", str(tmp_path)])
     assert result.exit_code == 2 and message in result.output
@@ -87,15 +141,40 @@ def test_edit_latent_of_wrong_shape(tmp_path, small_ckpt):
     import numpy as np
 
     np.savez(tmp_path / "w.npz", ws=np.zeros((3, 7), np.float32))
-    result = CliRunner().invoke(main, ["edit", "--preset", "close_eyes", "--latent", str(tmp_path / "w.npz"),
-                                       "--ckpt", str(small_ckpt), "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "edit",
+            "--preset",
+            "close_eyes",
+            "--latent",
+            str(tmp_path / "w.npz"),
+            "--ckpt",
+            str(small_ckpt),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert result.exit_code == 2 and "ws has shape (3, 7)" in result.output
 
 
 def test_batch_command_resumes_and_shards(tmp_path, small_ckpt, monkeypatch):
     out = tmp_path / "batch"
-    args = ["batch", "--seeds", "0-1", "--presets", "close_eyes,open_mouth", "--ckpt", str(small_ckpt),
-            "--steps", "2", "--out", str(out), "--device", "cpu"]
+    args = [
+        "batch",
+        "--seeds",
+        "0-1",
+        "--presets",
+        "close_eyes,open_mouth",
+        "--ckpt",
+        str(small_ckpt),
+        "--steps",
+        "2",
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+    ]
     result = CliRunner().invoke(main, [*args, "--shard", "0/2"])
     assert result.exit_code == 0, result.output
     assert len(list((out / "items").glob("*/result.json"))) == 2

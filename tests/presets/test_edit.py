@@ -44,7 +44,9 @@ def test_edit_runs_the_drag_and_reports(G):
     assert result.latent.shape == (G.num_ws, G.w_dim)
     assert len(result.frames) >= 3 and len(result.frames) == len(result.tracked_xy)
     # the stand-in detector never moves, so MD is the distance of the original lids to the targets
-    expected = np.linalg.norm(detector.points[result.plan.handle_rows] - result.plan.targets_xy, axis=1).mean()
+    expected = np.linalg.norm(
+        detector.points[result.plan.handle_rows] - result.plan.targets_xy, axis=1
+    ).mean()
     assert result.md_px == pytest.approx(expected, rel=1e-5)
     assert result.success == {"close_eyes": False}
     assert set(result.measures_before) == set(result.measures_after) >= {"ear_left", "ear_right", "jaw_width"}
@@ -59,10 +61,21 @@ def test_edit_bad_preset_fails_before_dragging(G):
 def test_landmark_tracking_re_detects_the_handles_every_step(G):
     ws = G.mapping(torch.randn([1, G.z_dim]), None)[0]
     detector = FixedLandmarks(64)
-    run_edit(G, ws, detector, "close_eyes", 1.0, config=DragConfig(max_steps=4), frame_every=0, tracking="landmarks")
+    run_edit(
+        G,
+        ws,
+        detector,
+        "close_eyes",
+        1.0,
+        config=DragConfig(max_steps=4),
+        frame_every=0,
+        tracking="landmarks",
+    )
     assert detector.calls == 2 + 4 + 1  # before, after, each step, and once more on the final latent
     features = FixedLandmarks(64)
-    run_edit(G, ws, features, "close_eyes", 1.0, config=DragConfig(max_steps=4), frame_every=0, tracking="features")
+    run_edit(
+        G, ws, features, "close_eyes", 1.0, config=DragConfig(max_steps=4), frame_every=0, tracking="features"
+    )
     assert features.calls == 2
     with pytest.raises(ValueError, match="tracking"):
         run_edit(G, ws, features, "close_eyes", 1.0, tracking="optical-flow")
@@ -100,7 +113,9 @@ def test_plan_guide_only_for_guided_presets_and_differentiable_detectors():
     lm = render_face(FaceParams(), RenderConfig(resolution=128, supersample=1)).landmarks
     assert {n for n, p in PRESETS.items() if p.guide_weight > 0} == {"close_eyes", "widen_eyes", "smile"}
     assert plan_guide(toy, plan_edit(lm, "slim_face", 1.0, (128, 128))) is None
-    assert plan_guide(FixedLandmarks(128), plan_edit(lm, "close_eyes", 1.0, (128, 128))) is None  # not differentiable
+    assert (
+        plan_guide(FixedLandmarks(128), plan_edit(lm, "close_eyes", 1.0, (128, 128))) is None
+    )  # not differentiable
     assert plan_guide(toy, plan_edit(lm, "close_eyes,slim_face", 1.0, (128, 128))) is not None
 
 
@@ -142,7 +157,13 @@ def test_preset_drag_wiring_is_what_run_edit_starts(G, monkeypatch):
     with pytest.raises(ValueError, match="tracking must be one of"):
         wiring.preset_drag(session, detector, plan, tracking="eyes")
     started = []
-    monkeypatch.setattr("autodrag.presets.edit.start_preset_drag",
-                        lambda *a, **k: started.append(k) or wiring.start_preset_drag(*a, **k))
-    run_edit(G, ws, detector, "close_eyes", config=DragConfig(max_steps=2), frame_every=0, tracking="features")
-    assert started and started[0]["tracking"] == "features" and started[0]["config"] == DragConfig(max_steps=2)
+    monkeypatch.setattr(
+        "autodrag.presets.edit.start_preset_drag",
+        lambda *a, **k: started.append(k) or wiring.start_preset_drag(*a, **k),
+    )
+    run_edit(
+        G, ws, detector, "close_eyes", config=DragConfig(max_steps=2), frame_every=0, tracking="features"
+    )
+    assert (
+        started and started[0]["tracking"] == "features" and started[0]["config"] == DragConfig(max_steps=2)
+    )

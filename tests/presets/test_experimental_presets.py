@@ -12,7 +12,9 @@ def test_raise_brows_is_experimental_and_left_out_of_the_defaults():
     assert PRESETS["raise_brows"].experimental
     assert "raise_brows" not in DEFAULT_PRESETS
     assert set(DEFAULT_PRESETS) == {name for name, p in PRESETS.items() if not p.experimental}
-    assert {"close_eyes", "widen_eyes", "open_mouth", "close_mouth", "slim_face", "smile"} <= set(DEFAULT_PRESETS)
+    assert {"close_eyes", "widen_eyes", "open_mouth", "close_mouth", "slim_face", "smile"} <= set(
+        DEFAULT_PRESETS
+    )
     assert get_preset("raise_brows").name == "raise_brows"
     assert [p.name for p in parse_presets("raise_brows,smile")] == ["raise_brows", "smile"]
 

@@ -37,7 +37,10 @@ def test_close_eyes_closes_the_eyes_of_a_bundled_face(bundled):
     seed, ws = _first_open_eyed_seed(G, detector)
     result = run_edit(G, ws, detector, "close_eyes", 1.0, frame_every=0)
     assert result.measures_before["ear_left"] > 0.2 and result.measures_before["ear_right"] > 0.2
-    assert result.measures_after["ear_left"] < 0.08 and result.measures_after["ear_right"] < 0.08, (seed, result.md_px)
+    assert result.measures_after["ear_left"] < 0.08 and result.measures_after["ear_right"] < 0.08, (
+        seed,
+        result.md_px,
+    )
     assert result.md_px <= 0.02 * G.img_resolution
 
 
@@ -51,7 +54,10 @@ def test_slim_face_narrows_the_jaw_and_leaves_the_eyes_where_they_are(bundled):
     G, detector = bundled
     result = run_edit(G, ws_from_seed(G, 0, 0.7), detector, "slim_face", 1.0, frame_every=0)
     assert result.measures_after["jaw_width"] <= 0.95 * result.measures_before["jaw_width"], result.md_px
-    iod_before, iod_after = interocular_distance(result.landmarks_before), interocular_distance(result.landmarks_after)
+    iod_before, iod_after = (
+        interocular_distance(result.landmarks_before),
+        interocular_distance(result.landmarks_after),
+    )
     assert abs(iod_after / iod_before - 1) < 0.02
     assert result.md_px <= 0.02 * G.img_resolution
     np.testing.assert_allclose(result.plan.anchors_xy, result.landmarks_before[[36, 45, 30, 33]])
@@ -93,5 +99,7 @@ def test_smile_lifts_the_mouth_corners_not_the_whole_mouth(bundled):
     middle = [51, 57, 62, 66]  # 52, 58, 63, 67
     assert np.abs(result.landmarks_after[middle] - result.landmarks_before[middle]).max() < 1.0
     corners = [48, 54]
-    assert (result.landmarks_before[corners, 1] - result.landmarks_after[corners, 1]).min() > 1.0  # up, in pixels
+    assert (
+        result.landmarks_before[corners, 1] - result.landmarks_after[corners, 1]
+    ).min() > 1.0  # up, in pixels
     assert result.success["smile"]

@@ -54,8 +54,9 @@ def test_widen_eyes_grows_the_opening_by_strength():
     lm = _face()
     after = _applied(plan_edit(lm, "widen_eyes", 0.5, (RES, RES)))
     for side in ("left", "right"):
-        assert measures.eye_aspect_ratio(after, side) == pytest.approx(1.5 * measures.eye_aspect_ratio(lm, side),
-                                                                        rel=1e-4)
+        assert measures.eye_aspect_ratio(after, side) == pytest.approx(
+            1.5 * measures.eye_aspect_ratio(lm, side), rel=1e-4
+        )
     # 38 moves away from 42 along the ray 38 -> 42
     plan = plan_edit(lm, "widen_eyes", 0.5, (RES, RES))
     ray = lm[41] - lm[37]
@@ -131,14 +132,17 @@ def test_presets_combine():
     assert (both.mask >= eyes.mask).all() and both.mask.sum() > eyes.mask.sum()
 
 
-@pytest.mark.parametrize("presets,strength,landmarks,message", [
-    ("frown", 1.0, None, "unknown preset 'frown'; known: close_eyes"),
-    ("close_eyes", 1.6, None, r"strength must be in \[0.0, 1.5\]"),
-    ("close_eyes", -0.1, None, "strength must be in"),
-    ("close_eyes", 1.0, "outside", "landmarks outside the 128x128 image: points 1"),
-    ("close_eyes", 1.0, "nan", "NaN"),
-    ("", 1.0, None, "no preset given"),
-])
+@pytest.mark.parametrize(
+    "presets,strength,landmarks,message",
+    [
+        ("frown", 1.0, None, "unknown preset 'frown'; known: close_eyes"),
+        ("close_eyes", 1.6, None, r"strength must be in \[0.0, 1.5\]"),
+        ("close_eyes", -0.1, None, "strength must be in"),
+        ("close_eyes", 1.0, "outside", "landmarks outside the 128x128 image: points 1"),
+        ("close_eyes", 1.0, "nan", "NaN"),
+        ("", 1.0, None, "no preset given"),
+    ],
+)
 def test_bad_input(presets, strength, landmarks, message):
     lm = _face()
     if landmarks == "outside":
@@ -158,7 +162,11 @@ def test_point_numbers_and_rows():
     from autodrag.landmarks import ibug
 
     assert rows(1, 38, 68) == [0, 37, 67] and ibug.number(37) == 38
-    assert tuple(range(17)) == ibug.JAW and tuple(range(36, 48)) == ibug.EYES and ibug.OUTER_EYE_CORNERS == (36, 45)
+    assert (
+        tuple(range(17)) == ibug.JAW
+        and tuple(range(36, 48)) == ibug.EYES
+        and ibug.OUTER_EYE_CORNERS == (36, 45)
+    )
     with pytest.raises(ValueError, match="numbered 1..68"):
         point(0)
 
@@ -188,7 +196,9 @@ def test_widen_eyes_opens_a_closed_eye_by_its_upper_lid():
     assert after[37, 1] < lm[37, 1] - 1  # upper lid 38 up
     assert sorted(plan.handle_rows) == rows(38, 39, 44, 45)  # lower lids are no handles...
     np.testing.assert_allclose(plan.anchors_xy, lm[rows(42, 41, 48, 47)])  # ...but anchors that stay
-    assert plan.anchors_rc is not None and plan_edit(_face(), "widen_eyes", 1.0, (RES, RES)).anchors_rc is None
+    assert (
+        plan.anchors_rc is not None and plan_edit(_face(), "widen_eyes", 1.0, (RES, RES)).anchors_rc is None
+    )
 
 
 def test_anchor_points_are_declared_per_preset_and_combine():
@@ -218,8 +228,10 @@ def test_every_preset_is_one_complete_declaration(name):
     assert plan.presets == [name] and len(plan.handle_rows) > 0
     assert not np.allclose(plan.handles_xy, plan.targets_xy)  # it moves something
     np.testing.assert_allclose(plan.anchors_xy, lm[list(preset.anchor_rows)])
-    assert plan.mask[np.round(lm[list(preset.mask_rows), 1]).astype(int),
-                     np.round(lm[list(preset.mask_rows), 0]).astype(int)].all()  # its mask rows may move
+    assert plan.mask[
+        np.round(lm[list(preset.mask_rows), 1]).astype(int),
+        np.round(lm[list(preset.mask_rows), 0]).astype(int),
+    ].all()  # its mask rows may move
     assert not plan.mask.all()
     assert preset_drag_config(presets=name) != DragConfig()
     m = face_measures(lm)
@@ -229,8 +241,14 @@ def test_every_preset_is_one_complete_declaration(name):
 def test_preset_declarations_are_validated():
     from autodrag.presets import Preset, PresetError, get_preset
 
-    fields = {"name": "x", "label": "X", "rule": PRESETS["smile"].rule, "mask_radius": 0.2, "success_text": "-",
-              "success": lambda b, a: True}
+    fields = {
+        "name": "x",
+        "label": "X",
+        "rule": PRESETS["smile"].rule,
+        "mask_radius": 0.2,
+        "success_text": "-",
+        "success": lambda b, a: True,
+    }
     with pytest.raises(PresetError, match="lrr is no DragConfig field"):
         Preset(**fields, mask_rows=(1,), tuning=(("lrr", 1e-2),))
     with pytest.raises(PresetError, match="lr must be a positive number"):

@@ -34,11 +34,17 @@ def snapshot(folder: Path) -> dict[str, str]:
         return {}
     if folder.is_file():
         return {".": hashlib.sha1(folder.read_bytes()).hexdigest()}
-    return {str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def leftovers(folder: Path) -> list[str]:
     """Temp files, staging folders and claims anywhere under `folder` (none may survive a command)."""
-    return sorted(str(p) for p in folder.rglob("*") if p.name.endswith(".tmp") or p.name.endswith(".claim")
-                  or p.name.endswith(".lock"))
+    return sorted(
+        str(p)
+        for p in folder.rglob("*")
+        if p.name.endswith(".tmp") or p.name.endswith(".claim") or p.name.endswith(".lock")
+    )

@@ -13,7 +13,9 @@ from autodrag.atomic import commit_files, staged_outputs, sweep_stale, temp_name
 
 
 def _dead_pid() -> int:
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     return int(proc.stdout)
 
 
@@ -25,8 +27,11 @@ def test_temp_names_carry_pid_thread_and_randomness():
 def test_sweep_removes_only_dead_owners_temp_files(tmp_path):
     dead = _dead_pid()
     (tmp_path / "sub").mkdir()
-    stale = [tmp_path / f".a.png.{dead}.1.abcd0123.tmp", tmp_path / f".latest.pt.{dead}.tmp",
-             tmp_path / "sub" / f".b.npz.{dead}.7.00ff00ff.tmp"]
+    stale = [
+        tmp_path / f".a.png.{dead}.1.abcd0123.tmp",
+        tmp_path / f".latest.pt.{dead}.tmp",
+        tmp_path / "sub" / f".b.npz.{dead}.7.00ff00ff.tmp",
+    ]
     for p in stale:
         p.write_text("half")
     (tmp_path / f".stage.{dead}.3.deadbeef.tmp").mkdir()  # a killed run's staging folder
@@ -60,7 +65,10 @@ def test_commit_files_replaces_owned_files_and_keeps_others(tmp_path):
     (stage / "result.json").write_text("new")
     commit_files(stage, target, owned=("result.json", "edit.gif", "edited.png"), marker="result.json")
     assert {p.name: p.read_text() for p in target.iterdir()} == {
-        "result.json": "new", "edited.png": "new", "notes.txt": "old"}  # the old run's GIF is gone
+        "result.json": "new",
+        "edited.png": "new",
+        "notes.txt": "old",
+    }  # the old run's GIF is gone
     assert not stage.exists()
 
 
@@ -68,11 +76,16 @@ def test_staged_outputs_leave_the_target_untouched_on_failure(tmp_path):
     target = tmp_path / "out"
     target.mkdir()
     (target / "result.json").write_text("previous")
-    with pytest.raises(OSError), staged_outputs(target, ("result.json", "a.png"), marker="result.json") as stage:
+    with (
+        pytest.raises(OSError),
+        staged_outputs(target, ("result.json", "a.png"), marker="result.json") as stage,
+    ):
         (stage / "a.png").write_text("half")
         raise OSError(28, "No space left on device")
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
-    assert [p.name for p in target.iterdir()] == ["result.json"] and (target / "result.json").read_text() == "previous"
+    assert [p.name for p in target.iterdir()] == ["result.json"] and (
+        target / "result.json"
+    ).read_text() == "previous"
     with staged_outputs(target) as stage:  # no marker: the whole folder is replaced
         (stage / "b.png").write_text("new")
     assert [p.name for p in target.iterdir()] == ["b.png"] and [p.name for p in tmp_path.iterdir()] == ["out"]

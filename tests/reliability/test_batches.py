@@ -24,8 +24,15 @@ from tests.reliability.conftest import leftovers
 
 def _fake_edit(item, item_dir: Path) -> dict:
     item_dir.mkdir(parents=True, exist_ok=True)
-    record = {"seed": item.seed, "preset": item.preset, "md_px": 0.5, "steps": 3, "seconds": 0.1,
-              "stop_reason": "converged", "success": {item.preset: True}}
+    record = {
+        "seed": item.seed,
+        "preset": item.preset,
+        "md_px": 0.5,
+        "steps": 3,
+        "seconds": 0.1,
+        "stop_reason": "converged",
+        "success": {item.preset: True},
+    }
     (item_dir / "result.json").write_text(json.dumps(record))
     return record
 
@@ -34,8 +41,21 @@ def _fake_edit(item, item_dir: Path) -> dict:
 def batch_args(tmp_path, tiny_ckpt, monkeypatch):
     monkeypatch.setattr("autodrag.presets.cli.detector_for", lambda *a, **k: FixedLandmarks(64))
     out = tmp_path / "b"
-    return out, ["batch", "--seeds", "0-1", "--presets", "close_eyes", "--steps", "2", "--ckpt", str(tiny_ckpt),
-                 "--device", "cpu", "--out", str(out)]
+    return out, [
+        "batch",
+        "--seeds",
+        "0-1",
+        "--presets",
+        "close_eyes",
+        "--steps",
+        "2",
+        "--ckpt",
+        str(tiny_ckpt),
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    ]
 
 
 def test_other_options_are_refused_then_forced(batch_args):
@@ -44,12 +64,16 @@ def test_other_options_are_refused_then_forced(batch_args):
     made = {p: p.stat().st_mtime_ns for p in out.glob("items/*/result.json")}
     result = CliRunner().invoke(main, [*args, "--strength", "0.5"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "2 item(s)" in result.stderr and "strength 1.0 -> 0.5" in result.stderr and "--force" in result.stderr
+    assert (
+        "2 item(s)" in result.stderr and "strength 1.0 -> 0.5" in result.stderr and "--force" in result.stderr
+    )
     assert {p: p.stat().st_mtime_ns for p in out.glob("items/*/result.json")} == made  # untouched
     result = CliRunner().invoke(main, [*args, "--strength", "0.5", "--force"])
     assert result.exit_code == 0, result.output
     records = [json.loads(p.read_text()) for p in out.glob("items/*/result.json")]
-    assert len(records) == 2 and all(r["strength"] == 0.5 and r["batch_options"]["strength"] == 0.5 for r in records)
+    assert len(records) == 2 and all(
+        r["strength"] == 0.5 and r["batch_options"]["strength"] == 0.5 for r in records
+    )
     assert "0 edited, 2 already done" in CliRunner().invoke(main, [*args, "--strength", "0.5"]).output
 
 
@@ -130,7 +154,9 @@ class _Writer:
     """A writer process (tests/reliability/writer.py), forked from this one: no second torch import."""
 
     def __init__(self, out: Path, *args: str) -> None:
-        self.process = multiprocessing.get_context("fork").Process(target=_writer_main, args=([str(out), *args],))
+        self.process = multiprocessing.get_context("fork").Process(
+            target=_writer_main, args=([str(out), *args],)
+        )
         self.process.start()
         self.pid = self.process.pid
 
@@ -158,19 +184,31 @@ def check_batch_folder(out: Path, n_items: int) -> None:
         files = sorted(p.name for p in (out / "items" / name).iterdir())
         assert files == ["before_after.png", "latent.npz", "result.json"], (name, files)
         assert os.path.getsize(out / "items" / name / "before_after.png") == 2048
-        assert json.loads((out / "items" / name / "result.json").read_text())["batch_options"] == {"strength": 1.0}
+        assert json.loads((out / "items" / name / "result.json").read_text())["batch_options"] == {
+            "strength": 1.0
+        }
     assert leftovers(out) == []
     rows = (out / "summary.csv").read_text().splitlines()[1:]
     assert sorted(int(r.split(",")[0]) for r in rows) == list(range(n_items))
 
 
-def many_writers_round(root: Path, rng: random.Random, n_items: int = 12, sharded: bool = False,
-                       sleep: float = 0.05) -> dict:
+def many_writers_round(
+    root: Path, rng: random.Random, n_items: int = 12, sharded: bool = False, sleep: float = 0.05
+) -> dict:
     """2-4 writers on one folder, some SIGKILLed at random moments, then one re-run; returns what happened."""
     out = root / "batch"
     n = rng.randint(2, 4)
-    procs = [_writer(out, "--items", str(n_items), "--sleep", str(sleep),
-                     *(["--shard", f"{i % 2}/2"] if sharded else [])) for i in range(n)]
+    procs = [
+        _writer(
+            out,
+            "--items",
+            str(n_items),
+            "--sleep",
+            str(sleep),
+            *(["--shard", f"{i % 2}/2"] if sharded else []),
+        )
+        for i in range(n)
+    ]
     killed = set(rng.sample(range(n), rng.randint(0, n - 1)))
     time.sleep(rng.uniform(0.3, 1.5))
     for i in killed:
@@ -185,9 +223,13 @@ def many_writers_round(root: Path, rng: random.Random, n_items: int = 12, sharde
     rerun = _writer(out, "--items", str(n_items))
     assert rerun.wait(timeout=120) == 0
     check_batch_folder(out, n_items)
-    return {"writers": n, "killed": len(killed), "killed_mid_run": sum(c == -9 for c in codes),
-            "computed_before_rerun": len(journal),
-            "computed_by_rerun": len((root / "journal.log").read_text().splitlines()) - len(journal)}
+    return {
+        "writers": n,
+        "killed": len(killed),
+        "killed_mid_run": sum(c == -9 for c in codes),
+        "computed_before_rerun": len(journal),
+        "computed_by_rerun": len((root / "journal.log").read_text().splitlines()) - len(journal),
+    }
 
 
 @pytest.mark.parametrize("sharded", [False, True])

@@ -65,50 +65,106 @@ def _script(env: Env, text: str) -> list[str]:
 
 # id -> (argv(env), exit code, text of the one Error: line)
 CASES = {
-    "generate-out-is-file": (lambda e: _generate(e, "--outdir", str(e.file())), 2, "exists and is not a folder"),
-    "generate-out-under-file": (lambda e: _generate(e, "--outdir", str(e.file() / "sub")), 2, "is a file, not a folder"),
+    "generate-out-is-file": (
+        lambda e: _generate(e, "--outdir", str(e.file())),
+        2,
+        "exists and is not a folder",
+    ),
+    "generate-out-under-file": (
+        lambda e: _generate(e, "--outdir", str(e.file() / "sub")),
+        2,
+        "is a file, not a folder",
+    ),
     "drag-out-is-file": (lambda e: _drag(e, "--out", str(e.file())), 2, "is a file"),
     "drag-out-under-file": (lambda e: _drag(e, "--out", str(e.file() / "sub")), 2, "is a file, not a folder"),
     "edit-out-is-file": (lambda e: _edit(e, "--out", str(e.file())), 2, "exists and is not a folder"),
     "edit-out-under-file": (lambda e: _edit(e, "--out", str(e.file() / "sub")), 2, "is a file, not a folder"),
     "batch-out-is-file": (lambda e: _batch(e, "--out", str(e.file())), 2, "exists and is not a folder"),
     "batch-out-under-file": (lambda e: _batch(e, "--out", str(e.file() / "x")), 2, "is a file, not a folder"),
-    "generate-nan-weights": (lambda e: ["generate", "--ckpt", str(e.nan), "--outdir", str(e.out)], 1,
-                             "nan_torgb.safetensors: weight synthesis."),
-    "drag-nan-weights": (lambda e: ["drag", "--ckpt", str(e.nan), "--point", "1,1:2,2", "--out", str(e.out)], 1,
-                         "nan_torgb.safetensors: weight synthesis."),
-    "edit-nan-weights": (lambda e: ["edit", "--preset", "smile", "--ckpt", str(e.nan), "--out", str(e.out)], 1,
-                         "contains NaN or inf"),
+    "generate-nan-weights": (
+        lambda e: ["generate", "--ckpt", str(e.nan), "--outdir", str(e.out)],
+        1,
+        "nan_torgb.safetensors: weight synthesis.",
+    ),
+    "drag-nan-weights": (
+        lambda e: ["drag", "--ckpt", str(e.nan), "--point", "1,1:2,2", "--out", str(e.out)],
+        1,
+        "nan_torgb.safetensors: weight synthesis.",
+    ),
+    "edit-nan-weights": (
+        lambda e: ["edit", "--preset", "smile", "--ckpt", str(e.nan), "--out", str(e.out)],
+        1,
+        "contains NaN or inf",
+    ),
     "info-missing": (lambda e: ["info", str(e.tmp / "nope.pkl")], 1, "nope.pkl: no such file"),
     "info-not-a-checkpoint": (lambda e: ["info", str(e.file("junk.pkl", "not a pickle"))], 1, "junk.pkl"),
     "edit-seed-negative": (lambda e: _edit(e, "--seed", "-1", "--out", str(e.out)), 2, "'--seed'"),
     "edit-seed-too-large": (lambda e: _edit(e, "--seed", str(2**32), "--out", str(e.out)), 2, "'--seed'"),
     "edit-strength-zero": (lambda e: _edit(e, "--strength", "0", "--out", str(e.out)), 2, "'--strength'"),
     "batch-strength-zero": (lambda e: _batch(e, "--strength", "0", "--out", str(e.out)), 2, "'--strength'"),
-    "edit-latent-strings": (lambda e: _edit(e, "--latent", str(e.npz("s.npz", np.array(["a", "b"]))),
-                                            "--out", str(e.out)), 2, "s.npz: ws holds <U1 values, not numbers"),
-    "drag-latent-strings": (lambda e: _drag(e, "--latent", str(e.npz("s.npz", np.array(["a"]))),
-                                            "--out", str(e.out)), 2, "s.npz: ws holds <U1 values"),
-    "edit-latent-nan": (lambda e: _edit(e, "--latent", str(e.npz("n.npz", np.full(64, np.nan, np.float32))),
-                                        "--out", str(e.out)), 2, "n.npz: ws contains NaN"),
-    "drag-latent-missing": (lambda e: _drag(e, "--latent", str(e.tmp / "no.npz"), "--out", str(e.out)), 2,
-                            "no.npz: no such latent file"),
-    "edit-latent-not-npz": (lambda e: _edit(e, "--latent", str(e.file("w.npz", "text")), "--out", str(e.out)), 2,
-                            "w.npz: not a readable"),
+    "edit-latent-strings": (
+        lambda e: _edit(e, "--latent", str(e.npz("s.npz", np.array(["a", "b"]))), "--out", str(e.out)),
+        2,
+        "s.npz: ws holds <U1 values, not numbers",
+    ),
+    "drag-latent-strings": (
+        lambda e: _drag(e, "--latent", str(e.npz("s.npz", np.array(["a"]))), "--out", str(e.out)),
+        2,
+        "s.npz: ws holds <U1 values",
+    ),
+    "edit-latent-nan": (
+        lambda e: _edit(
+            e, "--latent", str(e.npz("n.npz", np.full(64, np.nan, np.float32))), "--out", str(e.out)
+        ),
+        2,
+        "n.npz: ws contains NaN",
+    ),
+    "drag-latent-missing": (
+        lambda e: _drag(e, "--latent", str(e.tmp / "no.npz"), "--out", str(e.out)),
+        2,
+        "no.npz: no such latent file",
+    ),
+    "edit-latent-not-npz": (
+        lambda e: _edit(e, "--latent", str(e.file("w.npz", "text")), "--out", str(e.out)),
+        2,
+        "w.npz: not a readable",
+    ),
     "drag-no-point": (lambda e: ["drag", *_tiny(e), "--out", str(e.out)], 2, "give at least one --point"),
-    "drag-bad-point": (lambda e: ["drag", *_tiny(e), "--point", "1,2", "--out", str(e.out)], 2, "ROW,COL:ROW,COL"),
-    "drag-mask-missing": (lambda e: _drag(e, "--mask", str(e.tmp / "m.png"), "--out", str(e.out)), 2, "m.png"),
-    "edit-unknown-preset": (lambda e: ["edit", "--preset", "frown", "--out", str(e.out)], 2, "unknown preset"),
+    "drag-bad-point": (
+        lambda e: ["drag", *_tiny(e), "--point", "1,2", "--out", str(e.out)],
+        2,
+        "ROW,COL:ROW,COL",
+    ),
+    "drag-mask-missing": (
+        lambda e: _drag(e, "--mask", str(e.tmp / "m.png"), "--out", str(e.out)),
+        2,
+        "m.png",
+    ),
+    "edit-unknown-preset": (
+        lambda e: ["edit", "--preset", "frown", "--out", str(e.out)],
+        2,
+        "unknown preset",
+    ),
     "batch-bad-shard": (lambda e: _batch(e, "--shard", "3/2", "--out", str(e.out)), 2, "expected i/N"),
-    "batch-bad-seeds": (lambda e: ["batch", "--seeds", "5-1", "--presets", "smile", "--out", str(e.out)], 2,
-                        "range end is below its start"),
+    "batch-bad-seeds": (
+        lambda e: ["batch", "--seeds", "5-1", "--presets", "smile", "--out", str(e.out)],
+        2,
+        "range end is below its start",
+    ),
     "landmarks-noise": (lambda e: ["landmarks", str(_noise_png(e.tmp / "noise.png"))], 1, "no face found"),
     "landmarks-not-image": (lambda e: ["landmarks", str(e.file("x.png", "text"))], 1, "x.png: cannot read"),
-    "gui-script-missing": (lambda e: ["gui", "--script", str(e.tmp / "none.json")], 2, "none.json: cannot read"),
+    "gui-script-missing": (
+        lambda e: ["gui", "--script", str(e.tmp / "none.json")],
+        2,
+        "none.json: cannot read",
+    ),
     "gui-script-malformed": (lambda e: _script(e, "[{"), 2, "not valid JSON"),
     "gui-script-not-list": (lambda e: _script(e, '{"click": "Start"}'), 2, "must be a JSON list"),
-    "gui-script-frame-string": (lambda e: _script(e, '[{"click": "Start", "frame": "ten"}]'), 2,
-                                "frame must be a whole number"),
+    "gui-script-frame-string": (
+        lambda e: _script(e, '[{"click": "Start", "frame": "ten"}]'),
+        2,
+        "frame must be a whole number",
+    ),
     "gui-script-unknown-key": (lambda e: _script(e, '[{"klick": "Start"}]'), 2, "unknown key 'klick'"),
     "gui-script-image-words": (lambda e: _script(e, '[{"image": ["a", 2]}]'), 2, "image must be [row, col]"),
 }
@@ -159,7 +215,10 @@ def test_a_bug_is_one_line_too(env, monkeypatch):
     monkeypatch.setattr("autodrag.presets.cli.run_edit", broken)
     result = CliRunner().invoke(main, _edit(env, "--out", str(env.out)))
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "internal error: TypeError: an unexpected bug" in error_lines(result)[0] and "--debug" in result.stderr
+    assert (
+        "internal error: TypeError: an unexpected bug" in error_lines(result)[0]
+        and "--debug" in result.stderr
+    )
 
 
 def _edit_ok(env: Env, out: Path, seed: int = 1):
@@ -175,7 +234,9 @@ def test_fault_mid_write_keeps_the_previous_run(env, monkeypatch, command, fault
     out = env.out
     out.mkdir()
     (out / "mine.txt").write_text("not ours")  # a file the user keeps in the folder: never touched
-    argv = _edit(env, "--seed", "2", "--out", str(out)) if command == "edit" else _drag(env, "--out", str(out))
+    argv = (
+        _edit(env, "--seed", "2", "--out", str(out)) if command == "edit" else _drag(env, "--out", str(out))
+    )
     assert CliRunner().invoke(main, argv).exit_code == 0
     before = snapshot(out)
     calls = {"n": 0}
@@ -192,14 +253,19 @@ def test_fault_mid_write_keeps_the_previous_run(env, monkeypatch, command, fault
 
     target = "autodrag.presets.outputs.save_gif" if command == "edit" else "autodrag.drag.cli.save_gif"
     monkeypatch.setattr(target, failing)
-    argv2 = [*argv[:-2], "--seed", "5", *argv[-2:]] if command == "drag" else _edit(
-        env, "--seed", "5", "--out", str(out))
+    argv2 = (
+        [*argv[:-2], "--seed", "5", *argv[-2:]]
+        if command == "drag"
+        else _edit(env, "--seed", "5", "--out", str(out))
+    )
     result = CliRunner().invoke(main, argv2)
     assert calls["n"] == 1 and real is images.save_gif
     assert "Traceback" not in result.output
     if fault == "enospc":
         assert result.exit_code == 1 and "no space left on the device" in error_lines(result)[0]
-        assert f"{out}/" in error_lines(result)[0] and ".tmp" not in error_lines(result)[0]  # names the real file
+        assert (
+            f"{out}/" in error_lines(result)[0] and ".tmp" not in error_lines(result)[0]
+        )  # names the real file
     else:
         assert result.exit_code == 130 and "interrupted" in error_lines(result)[0]
     assert snapshot(out) == before and leftovers(env.tmp) == []
@@ -213,13 +279,17 @@ def test_new_run_replaces_every_file_of_the_old(env):
     assert (out / "edit.gif").exists()
     rec1 = json.loads((out / "result.json").read_text())
     first = snapshot(out)
-    result = CliRunner().invoke(main, ["edit", "--preset", "close_eyes", "--steps", "1", *_tiny(env), "--seed", "4",
-                                       "--out", str(out)])
+    result = CliRunner().invoke(
+        main,
+        ["edit", "--preset", "close_eyes", "--steps", "1", *_tiny(env), "--seed", "4", "--out", str(out)],
+    )
     assert result.exit_code == 0, result.output
     rec2 = json.loads((out / "result.json").read_text())
     assert rec1["seed"] == 1 and rec2["seed"] == 4 and rec2["steps"] == 1
     second = snapshot(out)
-    assert set(second) <= set(first) and all(second[k] != first[k] for k in second)  # each file is the new run's
+    assert set(second) <= set(first) and all(
+        second[k] != first[k] for k in second
+    )  # each file is the new run's
     assert leftovers(env.tmp) == []
 
 
@@ -230,10 +300,16 @@ def test_ctrl_c_while_starting_is_one_line():
     import sys
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "autodrag.cli", "info", "x.pkl"], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autodrag.cli", "info", "x.pkl"], stderr=subprocess.PIPE, text=True
+    )
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     if proc.returncode == 1 and "x.pkl: no such file" in err:
         pytest.skip(reason="the command finished before the signal arrived (imports already cached and fast)")
-    assert proc.returncode == 130 and "Traceback" not in err and err.strip().splitlines()[-1] == "Error: interrupted"
+    assert (
+        proc.returncode == 130
+        and "Traceback" not in err
+        and err.strip().splitlines()[-1] == "Error: interrupted"
+    )

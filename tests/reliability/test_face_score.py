@@ -23,8 +23,11 @@ def test_faces_score_high_and_noise_low(detector):
     with torch.no_grad():
         faces = [to_uint8(G.synthesis(ws_from_seed(G, s, 1.0)[None], noise_mode="const")) for s in range(4)]
     rng = np.random.default_rng(1)
-    noise = [rng.integers(0, 256, (128, 128, 3), dtype=np.uint8), np.full((128, 128, 3), 128, np.uint8),
-             rng.integers(0, 256, (300, 200, 3), dtype=np.uint8)]
+    noise = [
+        rng.integers(0, 256, (128, 128, 3), dtype=np.uint8),
+        np.full((128, 128, 3), 128, np.uint8),
+        rng.integers(0, 256, (300, 200, 3), dtype=np.uint8),
+    ]
     face_scores, noise_scores = detector.face_scores(faces), detector.face_scores(noise)
     assert face_scores.min() > 2 * MIN_FACE_SCORE and noise_scores.max() < MIN_FACE_SCORE / 2
     assert detector.detect(faces[0], min_score=MIN_FACE_SCORE).shape == (68, 2)

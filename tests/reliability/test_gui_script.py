@@ -7,7 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-app = pytest.importorskip("autodrag.gui.app", reason="the GUI packages (glfw, imgui, PyOpenGL) are not installed")
+app = pytest.importorskip(
+    "autodrag.gui.app", reason="the GUI packages (glfw, imgui, PyOpenGL) are not installed"
+)
 
 
 def test_valid_script_loads(tmp_path):
@@ -16,14 +18,17 @@ def test_valid_script_loads(tmp_path):
     assert app.load_script(tmp_path / "s.json") == events
 
 
-@pytest.mark.parametrize("events,message", [
-    ([{"click": "Start", "image": [1, 2]}], "exactly one of"),
-    ([{"click": 3}], "click must be a widget label"),
-    ([{"click": "Start", "frame": -1}], "frame must be a whole number"),
-    ([{"click": "Start", "frame": True}], "frame must be a whole number"),
-    ([{"wait_idle": "yes"}], "wait_idle must be true"),
-    (["Start"], "event 0 is str"),
-])
+@pytest.mark.parametrize(
+    "events,message",
+    [
+        ([{"click": "Start", "image": [1, 2]}], "exactly one of"),
+        ([{"click": 3}], "click must be a widget label"),
+        ([{"click": "Start", "frame": -1}], "frame must be a whole number"),
+        ([{"click": "Start", "frame": True}], "frame must be a whole number"),
+        ([{"wait_idle": "yes"}], "wait_idle must be true"),
+        (["Start"], "event 0 is str"),
+    ],
+)
 def test_bad_events_are_refused(tmp_path, events, message):
     (tmp_path / "s.json").write_text(json.dumps(events))
     with pytest.raises(app.ScriptError, match=message):

@@ -18,13 +18,21 @@ def _config(ngf: int) -> dict:
     return config_to_dict(dataclasses.replace(TrainConfig(), generator=small))
 
 
-@pytest.mark.parametrize("payload,message", [
-    (lambda: {"kind": "pix2pix-generator", "config": _config(4)}, "no 'netG' entry"),
-    (lambda: {"kind": "pix2pix", "config": _config(4), "trainer": {}}, "no 'netG' entry"),
-    (lambda: {"kind": "pix2pix-generator", "config": _config(8),
-              "netG": build_translator(GeneratorConfig(ngf=4, unet_depth=3, norm="instance")).state_dict()},
-     "do not fit the generator"),
-])
+@pytest.mark.parametrize(
+    "payload,message",
+    [
+        (lambda: {"kind": "pix2pix-generator", "config": _config(4)}, "no 'netG' entry"),
+        (lambda: {"kind": "pix2pix", "config": _config(4), "trainer": {}}, "no 'netG' entry"),
+        (
+            lambda: {
+                "kind": "pix2pix-generator",
+                "config": _config(8),
+                "netG": build_translator(GeneratorConfig(ngf=4, unet_depth=3, norm="instance")).state_dict(),
+            },
+            "do not fit the generator",
+        ),
+    ],
+)
 def test_unfit_checkpoint_is_one_line(tmp_path, payload, message):
     torch.save(payload(), tmp_path / "g.pt")
     with pytest.raises(CheckpointError, match=message) as info:

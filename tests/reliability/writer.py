@@ -42,8 +42,16 @@ def main(argv: list[str] | None = None) -> int:
         write_bytes_atomic(item_dir / "before_after.png", os.urandom(2048))
         time.sleep(args.sleep * random.uniform(0, 0.5))
         write_bytes_atomic(item_dir / "latent.npz", os.urandom(1024))
-        record = {"seed": item.seed, "preset": item.preset, "md_px": 0.5, "steps": 3, "seconds": 0.1,
-                  "stop_reason": "converged", "success": {item.preset: True}, "pid": os.getpid()}
+        record = {
+            "seed": item.seed,
+            "preset": item.preset,
+            "md_px": 0.5,
+            "steps": 3,
+            "seconds": 0.1,
+            "stop_reason": "converged",
+            "success": {item.preset: True},
+            "pid": os.getpid(),
+        }
         write_json_atomic(item_dir / "result.json", record)
         with open(journal, "a") as f:  # O_APPEND: one whole line per write
             f.write(f"{item.name} {os.getpid()}\n")

@@ -77,5 +77,7 @@ def test_train_generator_export_without_a_state_says_so(tmp_path):
 def test_the_training_script_is_the_command():
     import runpy
 
-    script = runpy.run_path(str(Path(__file__).resolve().parents[2] / "scripts" / "train_toyfaces_generator.py"))
+    script = runpy.run_path(
+        str(Path(__file__).resolve().parents[2] / "scripts" / "train_toyfaces_generator.py")
+    )
     assert script["train_generator_command"] is toyfaces.commands["train-generator"]

@@ -63,11 +63,13 @@ def test_differentiable_read_out_matches_detect_and_has_gradients(bundled_detect
     import torch
 
     image = render_seed(SEEDS[0]).image  # uint8 [128, 128, 3]
-    x = (torch.from_numpy(np.asarray(image, dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1).requires_grad_()
+    x = (
+        torch.from_numpy(np.asarray(image, dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
+    ).requires_grad_()
     found = bundled_detector.detect_tensor(x)
     np.testing.assert_allclose(found.detach().numpy(), bundled_detector.detect(image), atol=1e-3)
     found[36, 0].backward()  # an eye corner's x depends most on the pixels near that corner
     grad = x.grad.abs().sum(dim=(0, 1))
     cx, cy = [int(round(v)) for v in found[36].detach().tolist()]
-    assert grad[cy - 4:cy + 5, cx - 4:cx + 5].mean() > 5 * grad[:, :16].mean() > 0
+    assert grad[cy - 4 : cy + 5, cx - 4 : cx + 5].mean() > 5 * grad[:, :16].mean() > 0
     assert bundled_detector.differentiable

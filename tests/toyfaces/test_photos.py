@@ -16,7 +16,9 @@ def test_landmarks_follow_the_face_exactly():
     tp = render_toy_photo(5)
     render = render_seed(5, RenderConfig(256, 4))
     assert 256 <= tp.rgb.shape[0] <= 384 and 256 <= tp.rgb.shape[1] <= 384
-    assert 0.4 <= tp.params["face_side"] / min(tp.rgb.shape[:2]) <= 0.9 and abs(tp.params["rotation_deg"]) <= 20
+    assert (
+        0.4 <= tp.params["face_side"] / min(tp.rgb.shape[:2]) <= 0.9 and abs(tp.params["rotation_deg"]) <= 20
+    )
     ref = align_face(render.image, render.landmarks, 128).crop.astype(float)
     inner = (slice(40, 100), slice(30, 98))  # eyes, nose, mouth of the aligned face
 
@@ -42,8 +44,12 @@ def test_toy_backend_finds_and_aligns_toy_faces():
         nme = np.linalg.norm(faces[0].landmarks - tp.landmarks, axis=1).mean() / inter_ocular(tp.landmarks)
         assert nme < 0.05, seed
         al = align_face(tp.rgb, faces[0].landmarks, 256)
-        errors.append(np.linalg.norm(face_anchor_points(al.landmarks_crop) - template_points(256, TOY_EYE_TO_MOUTH_RATIO),
-                                     axis=1).mean() / 256)
+        errors.append(
+            np.linalg.norm(
+                face_anchor_points(al.landmarks_crop) - template_points(256, TOY_EYE_TO_MOUTH_RATIO), axis=1
+            ).mean()
+            / 256
+        )
     assert found == 5 and np.mean(errors) < 0.02
 
 

@@ -17,8 +17,17 @@ from autodrag.toyfaces.train_generator import (
     train_generator,
 )
 
-TINY = dict(resolution=32, batch=4, channel_base=256, channel_max=32, w_dim=32, mapping_layers=2, sample_every=1000,
-            checkpoint_every_s=1e9, lr=5e-3)
+TINY = dict(
+    resolution=32,
+    batch=4,
+    channel_base=256,
+    channel_max=32,
+    w_dim=32,
+    mapping_layers=2,
+    sample_every=1000,
+    checkpoint_every_s=1e9,
+    lr=5e-3,
+)
 
 
 def test_loss_is_zero_for_a_perfect_image_and_weights_the_masks():

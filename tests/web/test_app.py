@@ -122,8 +122,12 @@ def test_uploads_refuse_non_images_and_huge_images(client):
 
 def test_models_only_by_name_from_the_models_dir(client):
     with _open(client) as (ws, _):
-        for name, why in [("../secret.pkl", "not a path"), ("/etc/passwd", "not a path"), ("secret.pkl", "no such file"),
-                          ("g64.json", "only .pkl and .safetensors")]:
+        for name, why in [
+            ("../secret.pkl", "not a path"),
+            ("/etc/passwd", "not a path"),
+            ("secret.pkl", "no such file"),
+            ("g64.json", "only .pkl and .safetensors"),
+        ]:
             ws.send_json({"action": "load_model", "name": name})
             receive_until(ws, is_error(why))
         ws.send_json({"action": "load_model", "name": "bundled"})
@@ -151,7 +155,9 @@ def test_mask_stroke_reaches_the_controller(client):
         painted = receive_until(ws, state(lambda m: m["mask_movable"] is not None))
         assert painted["mask"].startswith("data:image/png;base64,")
         mask = client.app.state.server.store.sessions[hello["session"]].controller.mask
-        assert mask[32, 10] and mask[32, 30] and mask[32, 50] and not mask[10, 30]  # the gap between points is filled
+        assert (
+            mask[32, 10] and mask[32, 30] and mask[32, 50] and not mask[10, 30]
+        )  # the gap between points is filled
         assert 0.05 < painted["mask_movable"] < 0.2
 
 
@@ -163,7 +169,10 @@ def test_token_rule(models_dir):
         assert client.get("/").status_code == 403 and "access token" in client.get("/").text
         assert client.get("/?token=nope").status_code == 403
         assert client.get("/api/models").status_code == 403
-        with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("ws://203.0.113.7:7860/ws"):
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect("ws://203.0.113.7:7860/ws"),
+        ):
             pass
         assert refused.value.code == 4403
         first = client.get("/?token=s3cret", follow_redirects=False)
@@ -203,23 +212,23 @@ def test_photo_upload_inverts_and_downloads_the_pasted_photo(tmp_path):
     buf = io.BytesIO()
     Image.fromarray(photo.rgb).save(buf, format="PNG")
     tiny = InversionConfig(w_steps=3, w_plus_steps=2, tune_steps=2, w_avg_samples=64, patience=0)
-    with TestClient(create_app(WebConfig(idle_timeout_s=600, photo_inversion=tiny)), base_url=BASE) as client:
-        with client.websocket_connect(WS) as ws:
-            sid = ws.receive_json()["session"]
-            ws.send_json({"action": "load_model", "name": "bundled"})
-            receive_until(ws, state(lambda m: m["loaded"]))
-            reply = client.post(f"/api/upload/{sid}/photo?name=me.png", content=buf.getvalue())
-            assert reply.status_code == 200, reply.text
-            opened = receive_until(ws, state(lambda m: "opened photo" in (m.get("status") or "")), limit=4000)
-            assert opened["loaded"]
-            ws.send_json({"action": "preset", "name": "close_eyes"})
-            receive_until(ws, state(lambda m: m["handles"]))
-            ws.send_json({"action": "set_options", "max_steps": 3})
-            ws.send_json({"action": "start"})
-            receive_until(ws, state(lambda m: not m["busy"] and (m.get("step") or 0) >= 1), limit=4000)
-            got = client.get(f"/api/download/{sid}/photo")
-            assert got.status_code == 200, got.text
-            out = np.asarray(Image.open(io.BytesIO(got.content)).convert("RGB"))
-            assert out.shape == photo.rgb.shape
-            corner = (slice(0, 8), slice(0, 8))  # the textured background far from the face
-            assert np.array_equal(out[corner], photo.rgb[corner])
+    app = create_app(WebConfig(idle_timeout_s=600, photo_inversion=tiny))
+    with TestClient(app, base_url=BASE) as client, client.websocket_connect(WS) as ws:
+        sid = ws.receive_json()["session"]
+        ws.send_json({"action": "load_model", "name": "bundled"})
+        receive_until(ws, state(lambda m: m["loaded"]))
+        reply = client.post(f"/api/upload/{sid}/photo?name=me.png", content=buf.getvalue())
+        assert reply.status_code == 200, reply.text
+        opened = receive_until(ws, state(lambda m: "opened photo" in (m.get("status") or "")), limit=4000)
+        assert opened["loaded"]
+        ws.send_json({"action": "preset", "name": "close_eyes"})
+        receive_until(ws, state(lambda m: m["handles"]))
+        ws.send_json({"action": "set_options", "max_steps": 3})
+        ws.send_json({"action": "start"})
+        receive_until(ws, state(lambda m: not m["busy"] and (m.get("step") or 0) >= 1), limit=4000)
+        got = client.get(f"/api/download/{sid}/photo")
+        assert got.status_code == 200, got.text
+        out = np.asarray(Image.open(io.BytesIO(got.content)).convert("RGB"))
+        assert out.shape == photo.rgb.shape
+        corner = (slice(0, 8), slice(0, 8))  # the textured background far from the face
+        assert np.array_equal(out[corner], photo.rgb[corner])

@@ -10,9 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (pip install playwright)")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="browser tests need playwright (pip install playwright)"
+)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no system chromium (apt-get install chromium; .ci/run does)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no system chromium (apt-get install chromium; .ci/run does)"
+)
 
 from autodrag.web.app import WebConfig  # noqa: E402
 from autodrag.web.background import BackgroundServer  # noqa: E402
@@ -41,7 +45,9 @@ def _page(browser, server):
     page.wait_for_function("window.autodrag && window.autodrag.session")
     page.select_option("#model", "bundled")
     page.click("#load-model")
-    page.wait_for_function("window.autodrag.state && window.autodrag.state.loaded && window.autodrag.framesDrawn > 0")
+    page.wait_for_function(
+        "window.autodrag.state && window.autodrag.state.loaded && window.autodrag.framesDrawn > 0"
+    )
     return page
 
 
@@ -60,7 +66,9 @@ def _set(page, selector: str, value) -> None:
 
 def _wait_drag_done(page, timeout_ms: int = 120_000) -> dict:
     page.wait_for_function("window.autodrag.state.busy", timeout=10_000)
-    page.wait_for_function("!window.autodrag.state.busy && window.autodrag.state.step > 0", timeout=timeout_ms)
+    page.wait_for_function(
+        "!window.autodrag.state.busy && window.autodrag.state.step > 0", timeout=timeout_ms
+    )
     return _state(page)
 
 
@@ -83,7 +91,9 @@ def test_click_two_points_start_and_the_distance_falls(browser, server):
     if os.environ.get("AUTODRAG_UPDATE_SCREENSHOTS") == "1":
         page.click("#preset-close_eyes")
         page.check("#show-landmarks")
-        page.wait_for_function("window.autodrag.state.pending_preset === 'close_eyes' && window.autodrag.state.landmarks")
+        page.wait_for_function(
+            "window.autodrag.state.pending_preset === 'close_eyes' && window.autodrag.state.landmarks"
+        )
         page.screenshot(path=str(SCREENSHOT))
     page.close()
 
@@ -107,7 +117,10 @@ def test_close_eyes_apply_and_download_the_png(browser, server, tmp_path):
     assert "after" in done["status"] and done["pending_preset"] is None
     after = face_measures(detector.detect(_download_png(page, tmp_path / "after.png")))
     assert before["ear_left"] > 0.15 and before["ear_right"] > 0.15  # open before
-    assert get_preset("close_eyes").success(before, after), (after["ear_left"], after["ear_right"])  # EAR < 0.08
+    assert get_preset("close_eyes").success(before, after), (
+        after["ear_left"],
+        after["ear_right"],
+    )  # EAR < 0.08
     page.close()
 
 
@@ -130,7 +143,9 @@ def test_mask_stroke_reaches_the_server_and_two_pages_keep_separate_state(browse
     _set(b, "#seed", 7)
     b.wait_for_function("window.autodrag.state.seed === 7")
     store = server.app.state.server.store
-    assert store.sessions[sid_b].controller.mask is None and store.sessions[sid_a].controller.view.handles == []
+    assert (
+        store.sessions[sid_b].controller.mask is None and store.sessions[sid_a].controller.view.handles == []
+    )
     assert _state(a)["seed"] == 0 and _state(a)["mask_movable"] < 0.2
     a.close()
     b.close()

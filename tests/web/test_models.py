@@ -18,9 +18,16 @@ def test_models_dir_lists_and_resolves_names_only(tmp_path):
     assert list_models(tmp_path) == ["bundled", "a.pkl", "b.safetensors"]
     assert resolve_model("a.pkl", tmp_path) == tmp_path / "a.pkl"
     assert resolve_model("bundled", tmp_path) is None and resolve_model(None, tmp_path) is None
-    for bad, why in [("../a.pkl", "not a path"), ("sub/c.pkl", "not a path"), ("/etc/passwd", "not a path"),
-                     ("..\\a.pkl", "not a path"), ("b.json", "only .pkl"), ("zz.pkl", "no such file"),
-                     (".hidden.pkl", "not a path"), (3, "expected a file name")]:
+    for bad, why in [
+        ("../a.pkl", "not a path"),
+        ("sub/c.pkl", "not a path"),
+        ("/etc/passwd", "not a path"),
+        ("..\\a.pkl", "not a path"),
+        ("b.json", "only .pkl"),
+        ("zz.pkl", "no such file"),
+        (".hidden.pkl", "not a path"),
+        (3, "expected a file name"),
+    ]:
         with pytest.raises(ModelNameError, match=why):
             resolve_model(bad, tmp_path)
     with pytest.raises(ModelNameError, match="without --models-dir"):
@@ -45,6 +52,10 @@ def test_token_and_host_rules():
     assert auth.token_ok("s3cret", {}, {auth.COOKIE: "s3cret"}, {})
     assert auth.token_ok("s3cret", {}, {}, {"authorization": "Bearer s3cret"})
     local = auth.LOCAL_HOSTS
-    assert auth.host_ok("127.0.0.1:7860", local) and auth.host_ok("[::1]:80", local) and auth.host_ok("localhost", local)
+    assert (
+        auth.host_ok("127.0.0.1:7860", local)
+        and auth.host_ok("[::1]:80", local)
+        and auth.host_ok("localhost", local)
+    )
     assert not auth.host_ok("evil.example:7860", local) and not auth.host_ok(None, local)
     assert auth.host_ok("anything", ())

@@ -25,13 +25,19 @@ def test_decodes_a_png_and_a_jpeg_to_rgb():
     assert gray.shape == (20, 30, 3) and gray.dtype == np.uint8
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "empty"),
-    (b"hello, I am a text file", "not an image"),
-    (png_header(20000, 20000), "too large to decode safely"),  # Pillow's own bomb limit, before any pixel
-    (png_header(9000, 10), "9000x10 is too large"),  # our side limit
-    (_png(np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8))[:3000], "corrupt or truncated"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, I am a text file", "not an image"),
+        (png_header(20000, 20000), "too large to decode safely"),  # Pillow's own bomb limit, before any pixel
+        (png_header(9000, 10), "9000x10 is too large"),  # our side limit
+        (
+            _png(np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8))[:3000],
+            "corrupt or truncated",
+        ),
+    ],
+)
 def test_bad_uploads_raise_one_line_errors(data, message):
     with pytest.raises(UploadError, match=message) as info:
         decode_image(data, name="face.png")

@@ -4,7 +4,7 @@ from autodrag.gui.panels import capture, drag, face_adjustments, latent, mask, n
 
 __all__ = ["PANELS", "TextFields"]
 
-from autodrag.gui.panels.common import TextFields  # noqa: E402
+from autodrag.gui.panels.common import TextFields
 
 # Order of the panels in the side bar.
 PANELS = [network, latent, drag, mask, face_adjustments, capture]

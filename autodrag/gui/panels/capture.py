@@ -20,6 +20,8 @@ def draw(ctrl: Controller, fields: TextFields) -> None:
     imgui.same_line()
     if ui.button("Save MP4", enabled=len(ctrl.last_frames) > 1 and not ctrl.busy):
         ctrl.save_mp4()
-    if getattr(ctrl, "_photo", None) is not None and ui.button("Save photo (pasted back)", enabled=not ctrl.busy):
+    if getattr(ctrl, "_photo", None) is not None and ui.button(
+        "Save photo (pasted back)", enabled=not ctrl.busy
+    ):
         ctrl.save_photo_capture()
     imgui.text(f"into {ctrl.capture_dir}")

@@ -20,7 +20,9 @@ def draw(ctrl: Controller, fields: TextFields) -> None:
         ui.record(f"mask {mode}")
         imgui.same_line()
     imgui.new_line()
-    _, ctrl.view.mask_radius = imgui.slider_float("radius", ctrl.view.mask_radius, 1.0, ctrl.resolution / 4, "%.0f px")
+    _, ctrl.view.mask_radius = imgui.slider_float(
+        "radius", ctrl.view.mask_radius, 1.0, ctrl.resolution / 4, "%.0f px"
+    )
     _, ctrl.view.show_mask = ui.checkbox("Show mask", ctrl.view.show_mask)
     changed, weight = imgui.input_float("lambda", ctrl.drag_config.mask_weight, 1.0, 5.0, "%.1f")
     if changed and weight >= 0:

@@ -28,7 +28,9 @@ def draw(ctrl: Controller, fields: TextFields) -> None:
     _, fields.photo_path = imgui.input_text("photo", fields.photo_path, 512)
     ui.record("photo")
     if ui.button("Open photo", enabled=not ctrl.busy and bool(fields.photo_path.strip())):
-        ctrl.open_photo(fields.photo_path.strip())  # the inversion runs in the worker; progress in the status line
+        ctrl.open_photo(
+            fields.photo_path.strip()
+        )  # the inversion runs in the worker; progress in the status line
     if getattr(ctrl, "_photo_job", None) is not None:
         imgui.same_line()
         if ui.button("Stop inversion"):
