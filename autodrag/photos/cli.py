@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 import time
@@ -353,11 +354,16 @@ def batch_photos(
     tracking: str,
     guide: bool,
     device: str,
+    *,
+    force: bool = False,
 ) -> dict:
-    """`autodrag batch --photos DIR`: photo x preset items, one inversion per photo (OUT/projects/<photo>)."""
+    """`autodrag batch --photos DIR`: photo x preset items, one inversion per photo (OUT/projects/<photo>).
+
+    Same rules as the seed batch: the options that made each item are recorded (a re-run with others
+    refuses those items unless `force`), and failed items end the batch with one error line."""
     from autodrag.photos.pipeline import edit_photo, invert_photo
     from autodrag.photos.report import build_photo_report, write_photo_edit
-    from autodrag.presets.batch import run_items, shard_of
+    from autodrag.presets.batch import batch_problem, run_items, shard_of
 
     files = photo_files(folder)
     G = _generator(ckpt, device)
@@ -398,20 +404,41 @@ def batch_photos(
         )
         return write_photo_edit(item_dir, pe, seed=item.seed, ckpt=None if ckpt is None else str(ckpt))
 
+    options = {
+        "ckpt": None if ckpt is None else str(ckpt),
+        "backend": backend,
+        "face": face_index,
+        "inversion": dataclasses.asdict(config),
+        "framing": framing,
+        "strength": strength,
+        "steps": steps,
+        "lr": lr,
+        "mask": mask,
+        "tracking": tracking,
+        "guide": guide,
+    }
+    conflicts: list[str] = []
     bar = tqdm(total=len(items), desc="photo batch", unit="edit")
     started = time.perf_counter()
-    counts = run_items(
-        out,
-        items,
-        edit_one,
-        progress=lambda item, status: (bar.update(1), bar.set_postfix_str(f"{item.name} {status}")),
-    )
-    bar.close()
-    stats = build_photo_report(out)
+    try:
+        counts = run_items(
+            out,
+            items,
+            edit_one,
+            options=options,
+            force=force,
+            conflicts=conflicts,
+            progress=lambda item, status: (bar.update(1), bar.set_postfix_str(f"{item.name} {status}")),
+        )
+    finally:  # Ctrl-C too: the report shows what is on disk
+        bar.close()
+        stats = build_photo_report(out)
     click.echo(
         f"{counts['done']} edited, {counts['skipped']} already done, {counts['failed']} failed "
         f"in {time.perf_counter() - started:.0f} s; report: {out / 'index.html'}"
     )
     for preset, s in stats.items():
         click.echo(f"  {preset:12s} success {s['ok']}/{s['items']}")
+    if problem := batch_problem(counts, len(items), out, conflicts):
+        raise click.ClickException(problem)
     return stats

@@ -33,7 +33,16 @@ import numpy as np
 from autodrag.atomic import replace_dir, staging_dir, sweep_stale, write_json_atomic, write_text_atomic
 from autodrag.presets.registry import PRESETS
 
-__all__ = ["BatchItem", "build_report", "item_state", "plan_items", "run_items", "shard_from_env", "shard_of"]
+__all__ = [
+    "BatchItem",
+    "batch_problem",
+    "build_report",
+    "item_state",
+    "plan_items",
+    "run_items",
+    "shard_from_env",
+    "shard_of",
+]
 
 STATUSES = ("done", "skipped", "failed", "busy", "conflict")
 
@@ -363,3 +372,19 @@ td,th{{padding:2px 10px;text-align:left}}</style>
 Right: after, with the re-detected landmarks.</p>{"".join(cards)}"""
     write_text_atomic(out / "index.html", page)
     return stats
+
+
+def batch_problem(counts: dict[str, int], n_items: int, out: Path, conflicts: list[str]) -> str | None:
+    """The one line a batch ends with when it did not finish cleanly (None when it did): items made with
+    other options (`run_items(..., conflicts=)`) or failed items. The CLIs raise it as their error."""
+    if counts["conflict"]:
+        return (
+            f"{counts['conflict']} item(s) in {out} were made with other options ({conflicts[0]}): re-run "
+            "with --force to redo them, or use another --out"
+        )
+    if counts["failed"]:
+        return (
+            f"{counts['failed']} of {n_items} item(s) failed; the reasons are in "
+            f"{out / 'items'}/*/failed.json (a re-run retries them)"
+        )
+    return None

@@ -18,7 +18,14 @@ from autodrag.landmarks.select import BACKENDS, detector_for
 from autodrag.latents import LatentFileError, load_latent, ws_from_seed
 from autodrag.networks.cli import open_generator
 from autodrag.networks.loading import GeneratorLoadError
-from autodrag.presets.batch import build_report, plan_items, run_items, shard_from_env, shard_of
+from autodrag.presets.batch import (
+    batch_problem,
+    build_report,
+    plan_items,
+    run_items,
+    shard_from_env,
+    shard_of,
+)
 from autodrag.presets.edit import PRESET_TUNING, TRACKING_MODES, preset_drag_config, preset_tuning, run_edit
 from autodrag.presets.outputs import EDIT_FILES, write_edit
 from autodrag.presets.plan import PresetError
@@ -351,16 +358,8 @@ def _batch(
             f"  {preset:12s} success {s['ok']}/{s['items']}, median MD "
             f"{np.median(s['md']) if s['md'] else float('nan'):.2f} px"
         )
-    if counts["conflict"]:
-        raise click.ClickException(
-            f"{counts['conflict']} item(s) in {out} were made with other options ({conflicts[0]}): re-run with "
-            "--force to redo them, or use another --out"
-        )
-    if counts["failed"]:
-        raise click.ClickException(
-            f"{counts['failed']} of {len(items)} item(s) failed; the reasons are in "
-            f"{out / 'items'}/*/failed.json (a re-run retries them)"
-        )
+    if problem := batch_problem(counts, len(items), out, conflicts):
+        raise click.ClickException(problem)
     return stats
 
 
@@ -450,6 +449,7 @@ def batch(
             tracking,
             guide,
             device,
+            force=force,
         )
         return
     _batch(

@@ -103,11 +103,15 @@ def test_photo_batch_shares_one_inversion_per_photo_and_resumes(tmp_path):
         out,
     ] + FAST
     result = _run(args)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the batch tells the truth: some items failed
     assert "2 edited, 0 already done, 2 failed" in result.output
+    assert "Error: 2 of 4 item(s) failed" in result.output
     assert len(list((out / "projects").iterdir())) == 1  # one inversion shared by the photo's two presets
     assert (out / "index.html").is_file() and "reconstruction.png" in (out / "index.html").read_text()
     failed = json.loads((out / "items" / "0001_b_close_eyes" / "failed.json").read_text())
     assert "b.jpg" in failed["error"]
     result = _run(args)
-    assert "0 edited, 2 already done, 2 failed" in result.output
+    assert "0 edited, 2 already done, 2 failed" in result.output and result.exit_code == 1
+    # another strength: the finished items were made with other options, so the batch refuses them
+    result = _run([*args, "--strength", "0.5"])
+    assert result.exit_code == 1 and "made with other options" in result.output
