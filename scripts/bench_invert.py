@@ -29,19 +29,12 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from autodrag.cli_types import SEED_RANGE
 from autodrag.landmarks.toy import ToyLandmarkDetector
 from autodrag.networks.loading import load_default_generator
 from autodrag.photos.invert import STAGES, InversionConfig, invert
 from autodrag.photos.perceptual import make_loss
 from autodrag.toyfaces.render import render_seed
-
-
-def parse_seeds(text: str) -> list[int]:
-    seeds: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        seeds += list(range(int(lo), int(hi or lo) + 1))
-    return seeds
 
 
 def bench(kind: str, seeds: list[int], config: InversionConfig, out_dir: Path | None) -> dict:
@@ -109,7 +102,10 @@ def main() -> None:
         f"threads: torch {torch.get_num_threads()}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
         f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, cpus {os.cpu_count()}; overrides {overrides}"
     )
-    summaries = [bench(kind, parse_seeds(args.seeds), config, args.out) for kind in args.losses.split(",")]
+    summaries = [
+        bench(kind, SEED_RANGE.convert(args.seeds, None, None), config, args.out)
+        for kind in args.losses.split(",")
+    ]
     for s in summaries:
         print(json.dumps(s))
     if args.json:

@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from autodrag.atomic import write_json_atomic
+from autodrag.cli_types import SEED_RANGE
 from autodrag.images import save_png
 from autodrag.photos import pipeline
 from autodrag.photos.align import face_anchor_points, sample_affine, template_points
@@ -52,14 +53,6 @@ from autodrag.photos.paste import hull_region
 from autodrag.toyfaces.photos import render_toy_photo
 
 PRESETS = ("close_eyes", "open_mouth", "smile")
-
-
-def parse_seeds(text: str) -> list[int]:
-    seeds: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        seeds += list(range(int(lo), int(hi or lo) + 1))
-    return seeds
 
 
 def _outside_movable_change(pe, rgb: np.ndarray) -> float:
@@ -266,7 +259,7 @@ def main() -> None:
         print(summary(args.out))
         return
     torch.set_num_threads(args.threads)
-    seeds = parse_seeds(args.seeds)
+    seeds = SEED_RANGE.convert(args.seeds, None, None)
     if args.shard:
         i, n = (int(v) for v in args.shard.split("/"))
         seeds = seeds[i::n]

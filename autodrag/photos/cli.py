@@ -155,7 +155,10 @@ def _run_invert(
     face_index: int,
     config: InversionConfig,
     framing: str,
+    prepared=None,
 ):
+    """Invert `photo` into the project `out` with a progress bar; an unfinished project is an error line.
+    `prepared`: the already loaded, found and aligned photo (`pipeline.prepare_photo`), to skip that work."""
     from autodrag.photos.pipeline import invert_photo
 
     progress, bar = _progress()
@@ -172,6 +175,7 @@ def _run_invert(
                 interrupt,
                 framing=framing,
                 generator_path=ckpt,
+                prepared=prepared,
             )
     finally:
         bar.close()
@@ -265,7 +269,7 @@ def edit_photo_cli(
             face_index,
             resolve_framing(framing, bundled),
         )
-    project = _run_invert_prepared(
+    project = _run_invert(
         photo, G, project_dir or out / "project", ckpt, backend, face_index, config, framing, prep
     )
     bar = tqdm(total=steps, desc=",".join(presets), unit="step")
@@ -295,34 +299,6 @@ def edit_photo_cli(
         f"wrote {record['pasted']}"
     )
     return record
-
-
-def _run_invert_prepared(photo, G, out, ckpt, backend, face_index, config, framing, prep):
-    from autodrag.photos.pipeline import invert_photo
-
-    progress, bar = _progress()
-    try:
-        with Interrupt() as interrupt, photo_errors():
-            project = invert_photo(
-                photo,
-                G,
-                out,
-                backend,
-                face_index,
-                config,
-                progress,
-                interrupt,
-                framing=framing,
-                generator_path=ckpt,
-                prepared=prep,
-            )
-    finally:
-        bar.close()
-    if project.info.get("complete") is not True:
-        raise click.ClickException(
-            f"{project.note}; re-run to redo it (the finished stages are kept in {out})"
-        )
-    return project
 
 
 def photo_files(folder: Path) -> list[Path]:
