@@ -25,7 +25,6 @@ def _deterministic_torch():
 def nvidia_pickles() -> Path:
     """The folder of real-format NVIDIA pickles with reference outputs (skips when absent)."""
     if not (NVIDIA_PICKLES / "README.md").exists():
-        pytest.skip(
-            reason=f"NVIDIA pickle fixtures not found at {NVIDIA_PICKLES} (set AUTODRAG_SHARED to ../shared)"
-        )
+        why = f"NVIDIA pickle fixtures not found at {NVIDIA_PICKLES} (set AUTODRAG_SHARED to ../shared)"
+        pytest.skip(reason=why)
     return NVIDIA_PICKLES

@@ -175,10 +175,11 @@ def naive():
 def harness_lib(tmp_path_factory) -> ctypes.CDLL:
     cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
     if cxx is None:
-        pytest.skip(
-            reason="no C++ compiler (c++, g++ or clang++) on PATH to build tests/ops/kernel_harness.cpp, "
+        why = (
+            "no C++ compiler (c++, g++ or clang++) on PATH to build tests/ops/kernel_harness.cpp, "
             "which runs the CUDA kernels' math on the CPU; install g++ to run these tests"
         )
+        pytest.skip(reason=why)
     out = tmp_path_factory.mktemp("harness") / "kernel_harness.so"
     cmd = [
         cxx,
@@ -218,8 +219,9 @@ def fresh_build(monkeypatch):
 @pytest.fixture
 def cuda_device() -> torch.device:
     if not torch.cuda.is_available():
-        pytest.skip(
-            reason="no CUDA device on this machine: the CUDA kernels are compared with the PyTorch reference "
+        why = (
+            "no CUDA device on this machine: the CUDA kernels are compared with the PyTorch reference "
             "only on a GPU (their math is checked on the CPU by the kernel_harness tests)"
         )
+        pytest.skip(reason=why)
     return torch.device("cuda")
