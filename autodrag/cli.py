@@ -6,16 +6,21 @@ stderr with exit 2 (usage) or 1 (run failure); `--debug` or AUTODRAG_DEBUG=1 add
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-import threading
-import traceback
+from autodrag.errors import quiet_interrupts  # standard library only: quick to import
 
-import click
+_quiet_start = quiet_interrupts()  # Ctrl-C from here until the commands are registered: one line, exit 130
+_quiet_start.__enter__()
 
-from autodrag.errors import EXIT_RUN, EXIT_USAGE, debug_enabled, describe, quiet_interrupts
-from autodrag.runtime import configure_process
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import traceback  # noqa: E402
+
+import click  # noqa: E402
+
+from autodrag.errors import EXIT_RUN, EXIT_USAGE, debug_enabled, describe  # noqa: E402
+from autodrag.runtime import configure_process  # noqa: E402
 
 __all__ = ["AutodragGroup", "main"]
 
@@ -122,8 +127,10 @@ def _register_subcommands() -> None:
 
 
 configure_process()  # before the subsystems below import torch
-with quiet_interrupts():  # the subsystems import torch and more: seconds in which Ctrl-C must stay quiet
-    _register_subcommands()
+try:
+    _register_subcommands()  # the subsystems import torch and more: seconds in which Ctrl-C stays quiet
+finally:
+    _quiet_start.__exit__(None, None, None)
 
 if __name__ == "__main__":  # `python -m autodrag.cli` (e.g. under torchrun)
     main()

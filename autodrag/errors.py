@@ -119,8 +119,12 @@ def check_finite(values, what: str) -> None:
 
 
 def _interrupted(signum, frame) -> None:
+    # Exit at once: unwinding SystemExit through a half-done `import numpy`/`import torch` leaves
+    # half-built modules that exit-time hooks then trip on (a RecursionError traceback, exit 1).
+    # Nothing needs cleaning yet: no command has started.
     sys.stderr.write("Error: interrupted\n")
-    raise SystemExit(130)
+    sys.stderr.flush()
+    os._exit(130)
 
 
 @contextlib.contextmanager

@@ -300,16 +300,25 @@ def test_ctrl_c_while_starting_is_one_line():
     import sys
     import time
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "autodrag.cli", "info", "x.pkl"], stderr=subprocess.PIPE, text=True
-    )
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    if proc.returncode == 1 and "x.pkl: no such file" in err:
-        pytest.skip(reason="the command finished before the signal arrived (imports already cached and fast)")
-    assert (
-        proc.returncode == 130
-        and "Traceback" not in err
-        and err.strip().splitlines()[-1] == "Error: interrupted"
-    )
+    outcomes = []
+    for delay in (0.3, 0.45, 0.6, 0.9, 1.3):  # several moments inside the import window
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "autodrag.cli", "info", "x.pkl"], stderr=subprocess.PIPE, text=True
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        if proc.returncode == 1 and err.strip() == "Error: x.pkl: no such file":
+            continue  # the command finished before the signal arrived
+        if "KeyboardInterrupt" in err and "autodrag/cli.py" not in err:
+            continue  # the signal came during Python's start-up, before autodrag/cli.py began
+        outcomes.append((delay, proc.returncode, err))
+        assert proc.returncode == 130 and err.strip() == "Error: interrupted", (
+            delay,
+            proc.returncode,
+            err[-800:],
+        )
+    if not outcomes:
+        pytest.skip(
+            reason="every signal landed outside the import window (start-up too fast or too slow here)"
+        )
