@@ -22,6 +22,7 @@ from autodrag.errors import NonFiniteError, check_output_dir
 from autodrag.images import save_gif, save_mp4, save_png, to_uint8
 from autodrag.latents import LatentFileError, load_latent, save_latent
 from autodrag.networks.cli import open_generator
+from autodrag.photos.cli import drag_photo_cli, inversion_config, with_photo_options
 
 __all__ = ["DRAG_FILES", "DRAG_PAIR", "DragPair", "drag", "read_mask_png"]
 
@@ -172,6 +173,21 @@ def _step_record(result: StepResult) -> dict:
     show_default=True,
     help="Output folder.",
 )
+@click.option(
+    "--photo",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Drag on this photo instead of a seed: points and --mask in the photo's (row, col) pixels; it is "
+    "inverted (or OUT/project, --project reused), dragged and pasted back (`autodrag invert --help`).",
+)
+@click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="With --photo: the photo project folder (default OUT/project).",
+)
+@with_photo_options
 @device_option
 def drag(
     ckpt: Path | None,
@@ -187,6 +203,15 @@ def drag(
     tracking: str,
     frame_every: int,
     outdir: Path,
+    photo: Path | None,
+    project_dir: Path | None,
+    backend: str,
+    face_index: int,
+    steps_w: int | None,
+    steps_wplus: int | None,
+    steps_tune: int | None,
+    no_tune: bool,
+    framing: str,
     device: str,
 ) -> None:
     """Drag handle points to target points (DragGAN) and write before/after images, GIFs, latent and log.
@@ -198,14 +223,42 @@ def drag(
     drag_overlay.gif, latent.npz (ws; use with --latent to continue) and log.json.
 
     \b
-    Example:
+    With --photo, OUT/ gets the photo edit's files instead (pasted.<ext>, the crops, result.json).
+
+    \b
+    Examples:
       autodrag drag --ckpt stylegan2-ffhq-512x512.pkl --seed 3 \\
           --point 300,200:300,230 --point 300,310:300,280 --steps 200 --out out/drag
+      autodrag drag --photo me.jpg --point 410,388:402,388 --out out/me
     """
     if not pairs:
         raise click.BadParameter("give at least one --point ROW,COL:ROW,COL", param_hint="--point")
     movable = read_mask_png(mask_path) if mask_path is not None else None
     check_output_dir(outdir)
+    if photo is not None:
+        if latent_path is not None:
+            raise click.UsageError("give --photo or --latent, not both")
+        try:
+            config = DragConfig(
+                max_steps=steps, lr=lr, w_plus=w_plus, w_plus_rows=w_plus_rows, tracking=tracking
+            )
+        except DragInputError as exc:
+            raise click.BadParameter(str(exc)) from None
+        drag_photo_cli(
+            photo,
+            pairs,
+            movable,
+            outdir,
+            project_dir,
+            ckpt,
+            backend,
+            face_index,
+            inversion_config(steps_w, steps_wplus, steps_tune, no_tune),
+            framing,
+            config,
+            device,
+        )
+        return
     G = open_generator(ckpt, resolve_device(device))
     source = f"the generator {ckpt}" if ckpt else "the bundled generator"
     try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import numpy as np
 from tqdm import tqdm
 
 from autodrag.cli_types import device_option, resolve_device
@@ -19,7 +20,16 @@ from autodrag.photos.invert import InversionConfig, InversionError, TqdmProgress
 from autodrag.photos.io import PhotoError
 from autodrag.photos.project import ProjectError
 
-__all__ = ["batch_photos", "edit_photo_cli", "inversion_options", "invert", "photo_errors"]
+__all__ = [
+    "batch_photos",
+    "drag_photo_cli",
+    "edit_photo_cli",
+    "inversion_options",
+    "invert",
+    "photo_errors",
+    "photo_points_to_crop",
+    "with_photo_options",
+]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
 
@@ -107,6 +117,14 @@ inversion_options = [
 
 def with_inversion_options(f):
     for option in reversed(inversion_options):
+        f = option(f)
+    return f
+
+
+def with_photo_options(f):
+    """--backend/--face/--steps-w/--steps-wplus/--steps-tune/--no-tune/--framing: the inversion options
+    without --ckpt, for commands (`edit`, `batch`, `drag`) that have their own."""
+    for option in reversed(inversion_options[1:]):
         f = option(f)
     return f
 
@@ -237,6 +255,35 @@ class PhotoItem:
         return f"{self.seed:04d}_{self.photo.stem}_{self.preset}"
 
 
+def _photo_project(
+    photo: Path,
+    G,
+    out: Path,
+    project_dir: Path | None,
+    ckpt: Path | None,
+    backend: str,
+    face_index: int,
+    config: InversionConfig,
+    framing: str,
+):
+    """The photo's finished project (OUT/project or --project): found, aligned, inverted, or reused.
+    Bad input fails before anything is written."""
+    from autodrag.photos.pipeline import prepare_photo, resolve_backend, resolve_framing
+
+    bundled = ckpt is None
+    with photo_errors():
+        prep = prepare_photo(
+            photo,
+            int(G.img_resolution),
+            resolve_backend(backend, bundled),
+            face_index,
+            resolve_framing(framing, bundled),
+        )
+    return _run_invert(
+        photo, G, project_dir or out / "project", ckpt, backend, face_index, config, framing, prep
+    )
+
+
 def edit_photo_cli(
     photo: Path,
     presets: list[str],
@@ -256,22 +303,12 @@ def edit_photo_cli(
     device: str,
 ) -> dict:
     """`autodrag edit --photo`: invert if needed (into OUT/project or --project), edit, paste, write OUT/."""
-    from autodrag.photos.pipeline import edit_photo, prepare_photo, resolve_backend, resolve_framing
+    from autodrag.photos.pipeline import edit_photo
     from autodrag.photos.report import write_photo_edit
 
     G = _generator(ckpt, device)
     bundled = ckpt is None
-    with photo_errors():  # bad input fails here, before anything is written
-        prep = prepare_photo(
-            photo,
-            int(G.img_resolution),
-            resolve_backend(backend, bundled),
-            face_index,
-            resolve_framing(framing, bundled),
-        )
-    project = _run_invert(
-        photo, G, project_dir or out / "project", ckpt, backend, face_index, config, framing, prep
-    )
+    project = _photo_project(photo, G, out, project_dir, ckpt, backend, face_index, config, framing)
     bar = tqdm(total=steps, desc=",".join(presets), unit="step")
     try:
         with photo_errors():
@@ -297,6 +334,101 @@ def edit_photo_cli(
     click.echo(
         f"{out}: {project.note}; {record['steps']} steps, {record['seconds']:.1f} s ({ok}); "
         f"wrote {record['pasted']}"
+    )
+    return record
+
+
+def photo_points_to_crop(
+    pairs, transform, size: int
+) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """--point pairs in photo (row, col) pixels -> crop (row, col); BadParameter for a point off the crop."""
+    from autodrag.drag.coords import rowcol_to_xy, xy_to_rowcol
+
+    crop_pairs = []
+    for handle, target in pairs:
+        moved = []
+        for what, rc in (("handle", handle), ("target", target)):
+            xy = transform.to_crop(rowcol_to_xy(np.asarray([rc], dtype=np.float64)))
+            if not ((xy >= -0.5) & (xy <= size - 0.5)).all():
+                raise click.BadParameter(
+                    f"{what} {rc[0]:g},{rc[1]:g} (photo row, col) is outside the aligned face crop; "
+                    "points must lie on the face the photo project edits",
+                    param_hint="--point",
+                )
+            moved.append(tuple(float(v) for v in xy_to_rowcol(xy)[0]))
+        crop_pairs.append((moved[0], moved[1]))
+    return crop_pairs
+
+
+def drag_photo_cli(
+    photo: Path,
+    pairs,
+    movable_photo: np.ndarray | None,
+    out: Path,
+    project_dir: Path | None,
+    ckpt: Path | None,
+    backend: str,
+    face_index: int,
+    config: InversionConfig,
+    framing: str,
+    drag_config,
+    device: str,
+) -> dict:
+    """`autodrag drag --photo`: points (and the mask) in the photo's pixels; invert if needed, drag the
+    aligned crop with the tuned generator, paste back, write OUT/ as `edit --photo` does."""
+    from autodrag.photos.align import sample_affine
+    from autodrag.photos.pipeline import edit_photo
+    from autodrag.photos.report import write_photo_edit
+
+    G = _generator(ckpt, device)
+    project = _photo_project(photo, G, out, project_dir, ckpt, backend, face_index, config, framing)
+    size = int(G.img_resolution)
+    crop_pairs = photo_points_to_crop(pairs, project.transform, size)
+    mask: bool | np.ndarray = True
+    if movable_photo is not None:
+        from autodrag.photos.io import load_photo
+
+        with photo_errors():
+            shape = load_photo(photo).rgb.shape[:2]
+        if movable_photo.shape != shape:
+            raise click.BadParameter(
+                f"the mask is {movable_photo.shape[1]}x{movable_photo.shape[0]}, the photo "
+                f"{shape[1]}x{shape[0]} (upright); give a mask the photo's size",
+                param_hint="--mask",
+            )
+        mask = (
+            sample_affine(movable_photo.astype(np.float32), project.transform.crop_to_photo, (size, size))
+            > 0.5
+        )
+    bar = tqdm(total=drag_config.max_steps, desc="drag", unit="step")
+    try:
+        with Interrupt() as interrupt, photo_errors():
+            pe = edit_photo(
+                project,
+                G,
+                drags=crop_pairs,
+                photo_path=photo,
+                generator_path=ckpt,
+                bundled=ckpt is None,
+                steps=drag_config.max_steps,
+                drag_config=drag_config,
+                mask=mask,
+                on_step=lambda step, loss: bar.update(1),
+                should_stop=interrupt,
+            )
+    finally:
+        bar.close()
+    record = write_photo_edit(
+        out,
+        pe,
+        ckpt=None if ckpt is None else str(ckpt),
+        backend=backend,
+        points_photo=[[list(h), list(t)] for h, t in pairs],
+        points_crop=[[list(h), list(t)] for h, t in crop_pairs],
+    )
+    click.echo(
+        f"{out}: {project.note}; drag {pe.drag.reason} after {pe.drag.steps} steps, "
+        f"{record['seconds']:.1f} s; wrote {record['pasted']}"
     )
     return record
 

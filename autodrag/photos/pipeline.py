@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ import torch
 from PIL import Image
 
 from autodrag.drag import DragConfig, DragSession
+from autodrag.drag.results import DragSummary
 from autodrag.images import to_uint8
 from autodrag.landmarks.base import LandmarkDetector
 from autodrag.landmarks.detection import FaceDetection
@@ -415,6 +416,7 @@ class PhotoEdit:
     paste_mask: np.ndarray  # bool [H, W] upright: the only pixels that may differ from the input
     alpha: np.ndarray  # float32 [H, W]
     edit: EditResult | None = None  # presets: run_edit's result (crop space)
+    drag: DragSummary | None = None  # free drags: how the drag ended (crop (row, col) points)
     latent: np.ndarray | None = None  # float32 [num_ws, w_dim], the edited ws
     judged: dict = field(default_factory=dict)  # judge_output's record (presets only)
     seconds: dict = field(default_factory=dict)  # invert, edit, paste, judge
@@ -454,6 +456,7 @@ def edit_photo(
     mask: bool | np.ndarray = True,
     tracking: str = "auto",
     guide: bool = True,
+    drag_config: DragConfig | None = None,
     paste: str = "difference",
     judge: bool = True,
     progress: Progress | None = None,
@@ -469,6 +472,7 @@ def edit_photo(
             crop pixels (then `mask` may be a bool [R, R] movable mask).
         detector: landmarks on the crop (default: the bundled detector for the bundled model, else dlib/fan).
         steps, lr, strength, tracking, guide: as `autodrag edit`. paste: 'difference' or 'replace'.
+        drag_config: free drags' other settings (W+ rows, tracking metric...); steps and lr override it.
         judge: re-detect the output photo's landmarks and judge the presets (`judge_output`).
     Raises:
         PhotoError, FaceError, PresetError, DragInputError, ValueError.
@@ -505,7 +509,7 @@ def edit_photo(
     G_edit = project.G_tuned
     ws = torch.from_numpy(project.ws_pivot).to(next(G.parameters()).device)
     t = time.perf_counter()
-    edit = None
+    edit, drag_summary = None, None
     if presets is not None:
         names = presets.split(",") if isinstance(presets, str) else list(presets)
         detector = detector or _default_detector(used_backend, bundled, str(ws.device))
@@ -526,7 +530,10 @@ def edit_photo(
         reconstruction, edited, latent = edit.image_before, edit.image_after, edit.latent
     else:
         names = []
-        session = DragSession(G_edit, ws, DragConfig(max_steps=steps, **({} if lr is None else {"lr": lr})))
+        drag_config = replace(
+            drag_config or DragConfig(), max_steps=steps, **({} if lr is None else {"lr": lr})
+        )
+        session = DragSession(G_edit, ws, drag_config)
         reconstruction = to_uint8(session.render())
         handles = np.asarray([h for h, _ in drags], dtype=np.float64)
         targets = np.asarray([tg for _, tg in drags], dtype=np.float64)
@@ -535,6 +542,9 @@ def edit_photo(
         for result in session.run():
             if on_step is not None:
                 on_step(result.step, float("nan") if result.loss is None else result.loss)
+            if should_stop is not None and should_stop():
+                session.stop()  # ends after this step; run() then finishes the drag
+        drag_summary = session.last_summary
         edited, latent = to_uint8(session.render()), session.latent.detach().cpu().numpy()
     times["edit"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -574,6 +584,7 @@ def edit_photo(
         paste_mask=pasted.mask,
         alpha=pasted.alpha,
         edit=edit,
+        drag=drag_summary,
         latent=np.asarray(latent, dtype=np.float32),
         judged=judged,
         seconds=times,

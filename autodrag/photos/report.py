@@ -44,7 +44,13 @@ def photo_edit_record(pe: PhotoEdit, **context: object) -> dict:
         "crop_success": pe.edit.success
         if pe.edit is not None
         else None,  # judged on the crop, as `edit` does
-        "steps": pe.edit.steps if pe.edit is not None else None,
+        "steps": pe.edit.steps if pe.edit is not None else (pe.drag.steps if pe.drag is not None else None),
+        "stop_reason": pe.edit.stop_reason
+        if pe.edit is not None
+        else (pe.drag.reason if pe.drag is not None else None),
+        "drag_distances": None  # free drags: each handle's final distance to its target, crop pixels
+        if pe.drag is None
+        else [round(float(d), 3) for d in pe.drag.distances],
         "seconds": round(pe.seconds.get("total", 0.0), 3),
         "seconds_by_stage": {k: round(v, 3) for k, v in pe.seconds.items()},
         "paste_mask_pixels": int(pe.paste_mask.sum()),

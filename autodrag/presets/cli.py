@@ -18,6 +18,7 @@ from autodrag.landmarks.select import BACKENDS, detector_for
 from autodrag.latents import LatentFileError, load_latent, ws_from_seed
 from autodrag.networks.cli import open_generator
 from autodrag.networks.loading import GeneratorLoadError
+from autodrag.photos.cli import with_photo_options
 from autodrag.presets.batch import (
     batch_problem,
     build_report,
@@ -99,15 +100,6 @@ common_options = [
 ]
 
 
-def _with_photo_options(f):
-    """--backend/--face/--steps-w/--steps-wplus/--steps-tune/--no-tune/--framing (the photo options, not --ckpt)."""
-    from autodrag.photos.cli import inversion_options
-
-    for option in reversed(inversion_options[1:]):
-        f = option(f)
-    return f
-
-
 def _with_common(f):
     for option in reversed(common_options):
         f = option(f)
@@ -143,7 +135,7 @@ def _with_common(f):
     default=None,
     help="With --photo: the photo project folder (default OUT/project).",
 )
-@_with_photo_options
+@with_photo_options
 @_with_common
 def edit(
     preset_spec: str | None,
@@ -392,7 +384,7 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
 @click.option(
     "--force", is_flag=True, help="Redo items made with other options (else the batch refuses them)."
 )
-@_with_photo_options
+@with_photo_options
 @_with_common
 def batch(
     seeds: list[int] | None,

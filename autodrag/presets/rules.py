@@ -116,10 +116,11 @@ def move_toward(lm: np.ndarray, moving: list[int], goals: list[int], strength: f
 def drag_with_falloff(
     lm: np.ndarray, center: int, neighbours: list[int], anchor_a: int, anchor_b: int, displacement: np.ndarray
 ) -> Moves:
-    """`center` moves by `displacement`; each neighbour by a share that falls linearly to 0 at the anchors.
+    """`center` moves by `displacement`; each neighbour by a share that falls to 0 at the anchors.
 
-    The share of a neighbour is 1 - (its distance from the centre) / (the nearer anchor's distance),
-    measured along the anchor line (for the lips: corners 61 and 65 stay, 63 moves fully).
+    The share follows an oval through the anchors, sqrt(1 - t^2) with t = (the neighbour's distance from
+    the centre) / (the nearer anchor's), measured along the anchor line (for the lips: corners 61 and 65
+    stay, 63 moves fully, and the open mouth is an ellipse rather than a diamond).
     """
     axis = lm[anchor_b] - lm[anchor_a]
     axis = axis / max(float(np.linalg.norm(axis)), 1e-6)
@@ -127,7 +128,8 @@ def drag_with_falloff(
     for n in neighbours:
         along = float(np.dot(lm[n] - lm[center], axis))
         reach = float(np.dot((lm[anchor_b] if along > 0 else lm[anchor_a]) - lm[center], axis))
-        share = float(np.clip(1 - along / reach, 0, 1)) if abs(reach) > 1e-6 else 0.0
+        t = along / reach if abs(reach) > 1e-6 else 1.0
+        share = float(np.sqrt(max(0.0, 1 - t * t)))
         handles.append(lm[n])
         targets.append(lm[n] + share * displacement)
     return Moves(np.array(handles), np.array(targets), np.array([center, *neighbours]))

@@ -115,3 +115,43 @@ def test_photo_batch_shares_one_inversion_per_photo_and_resumes(tmp_path):
     # another strength: the finished items were made with other options, so the batch refuses them
     result = _run([*args, "--strength", "0.5"])
     assert result.exit_code == 1 and "made with other options" in result.output
+
+
+def test_drag_on_a_photo_takes_photo_points_and_pastes_back(tmp_path):
+    """`drag --photo`: points in the photo's (row, col) pixels reach the crop through the project's
+    transform; the lid handle moves toward its target; nothing outside the paste mask changes."""
+    tp = render_toy_photo(7)
+    photo = tmp_path / "toy.png"
+    save_png(photo, tp.rgb)
+    proj = tmp_path / "proj"
+    tuned = ["--steps-w", "10", "--steps-wplus", "2", "--steps-tune", "30"]  # FAST's blur loses the lid
+    assert _run(["invert", photo, "--out", proj] + tuned).exit_code == 0
+    lid, low = tp.landmarks[37], tp.landmarks[41]  # (x, y): upper lid 38 and lower lid 42
+    target = (lid + low) / 2
+    point = f"{lid[1]:.2f},{lid[0]:.2f}:{target[1]:.2f},{target[0]:.2f}"  # (row, col)
+    out = tmp_path / "out"
+    result = _run(
+        ["drag", "--photo", photo, "--project", proj, "--point", point, "--steps", "30", "--out", out] + tuned
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "result.json").read_text())
+    assert record["preset"] == "drag" and record["project_reused"] and record["steps"] >= 1
+    assert record["changed_outside_mask"] == 0 and record["changed_pixels"] > 0
+    transform = json.loads((proj / "transform.json").read_text())["transform"]
+    m = np.asarray(transform["crop_to_photo"])
+    crop_handle = np.asarray(record["points_crop"][0][0])[::-1]  # (x, y) in the crop
+    np.testing.assert_allclose(m[:, :2] @ crop_handle + m[:, 2], lid, atol=0.01)  # the 2-decimal --point
+    start = np.linalg.norm(np.subtract(*record["points_crop"][0]))
+    assert record["drag_distances"][0] < 0.5 * start  # the lid went most of the way down
+    assert Image.open(out / "pasted.png").size == Image.open(photo).size
+    # points off the face and a mask of the wrong size: one-line errors, nothing written
+    for extra, words in (
+        (["--point", "1,1:2,2"], "outside the aligned face crop"),
+        (["--point", point, "--mask", tmp_path / "mask.png"], "the photo's size"),
+    ):
+        save_png(tmp_path / "mask.png", np.full((10, 12, 3), 255, np.uint8))
+        bad_out = tmp_path / "bad"
+        result = _run(["drag", "--photo", photo, "--project", proj, *extra, "--out", bad_out] + tuned)
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1 and words in lines[0], result.output
+        assert not (bad_out / "result.json").exists()

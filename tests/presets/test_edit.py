@@ -111,7 +111,12 @@ def test_plan_guide_only_for_guided_presets_and_differentiable_detectors():
 
     toy = ToyLandmarkDetector()
     lm = render_face(FaceParams(), RenderConfig(resolution=128, supersample=1)).landmarks
-    assert {n for n, p in PRESETS.items() if p.guide_weight > 0} == {"close_eyes", "widen_eyes", "smile"}
+    assert {n for n, p in PRESETS.items() if p.guide_weight > 0} == {
+        "close_eyes",
+        "widen_eyes",
+        "open_mouth",
+        "smile",
+    }
     assert plan_guide(toy, plan_edit(lm, "slim_face", 1.0, (128, 128))) is None
     assert (
         plan_guide(FixedLandmarks(128), plan_edit(lm, "close_eyes", 1.0, (128, 128))) is None
@@ -123,12 +128,12 @@ def test_preset_tuning_per_preset_and_combined():
     from autodrag.presets import PRESETS
     from autodrag.presets.edit import PRESET_TUNING, preset_drag_config, preset_tuning
 
-    assert preset_tuning() == PRESET_TUNING == preset_tuning("open_mouth")
+    assert preset_tuning() == PRESET_TUNING == preset_tuning("slim_face")
     eyes = preset_tuning("close_eyes")
     assert eyes == preset_tuning("widen_eyes") and eyes["lr"] > PRESET_TUNING["lr"]
     assert eyes["image_mask_weight"] > PRESET_TUNING["image_mask_weight"]
-    assert preset_tuning("open_mouth,close_eyes") == eyes  # combined: the larger value of each setting
-    assert {n for n, p in PRESETS.items() if p.tuning} == {"close_eyes", "widen_eyes", "smile"}
+    assert preset_tuning("slim_face,close_eyes") == eyes  # combined: the larger value of each setting
+    assert {n for n, p in PRESETS.items() if p.tuning} == {"close_eyes", "widen_eyes", "open_mouth", "smile"}
     config = preset_drag_config(DragConfig(max_steps=7), presets="widen_eyes", lr=None, r2=5.0)
     assert (config.max_steps, config.lr, config.r2) == (7, eyes["lr"], 5.0)  # None keeps the tuned value
     assert preset_drag_config(presets="widen_eyes", lr=1e-3).lr == 1e-3
