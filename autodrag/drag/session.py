@@ -42,7 +42,14 @@ __all__ = [
     "PointTracker",
     "Snapshot",
     "StepResult",
+    "warm_up_optimizer",
 ]
+
+
+def warm_up_optimizer() -> None:
+    """Pay the one-off cost of the first `torch.optim.Adam` (it imports torch._dynamo: 1-2 s on a CPU)
+    now, e.g. when a front end loads a model, rather than between a user's Start and the first step."""
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
 def _as_latent(w: torch.Tensor | np.ndarray, num_ws: int, w_dim: int, device: torch.device) -> torch.Tensor:

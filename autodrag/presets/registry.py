@@ -182,7 +182,10 @@ PRESETS: dict[str, Preset] = {
             success_text="eye aspect ratio < 0.08 on both eyes",
             success=lambda b, a: _both_eyes(lambda k: a[k] < 0.08),
             anchor_rows=ibug.EYE_CORNERS,
-            **GUIDED,
+            tuning=GUIDED["tuning"],
+            # Twice the base guide: its misses were lids under a pixel apart (EAR 0.084-0.104), on
+            # generated faces and inverted photos alike; 0.6 closed them (docs/BENCHMARKS.md, history 5).
+            guide_weight=0.6,
         ),
         Preset(
             name="widen_eyes",
@@ -244,7 +247,8 @@ PRESETS: dict[str, Preset] = {
                 ibug.INNER_UPPER[1],
                 ibug.INNER_LOWER[1],
             ),
-            **GUIDED,
+            tuning=GUIDED["tuning"],
+            guide_weight=0.8,  # the corners stalled ~2.5 px short on inverted photos at 0.3 (history 5)
         ),
         # The eyes are anchored: the brows rise, not the eyes with them. No guide: the bundled generator draws
         # brows too faintly for it, and guided it raised the hairline and shaded the forehead instead.
