@@ -22,7 +22,7 @@ from autodrag.errors import NonFiniteError, check_output_dir
 from autodrag.images import save_gif, save_mp4, save_png, to_uint8
 from autodrag.latents import LatentFileError, load_latent, save_latent
 from autodrag.networks.cli import open_generator
-from autodrag.photos.cli import drag_photo_cli, inversion_config, with_photo_options
+from autodrag.photos.cli import drag_photo_cli, inversion_config, with_photo_source
 
 __all__ = ["DRAG_FILES", "DRAG_PAIR", "DragPair", "drag", "read_mask_png"]
 
@@ -173,21 +173,10 @@ def _step_record(result: StepResult) -> dict:
     show_default=True,
     help="Output folder.",
 )
-@click.option(
-    "--photo",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Drag on this photo instead of a seed: points and --mask in the photo's (row, col) pixels; it is "
-    "inverted (or OUT/project, --project reused), dragged and pasted back (`autodrag invert --help`).",
+@with_photo_source(
+    "Drag on this photo instead of a seed: points and --mask in the photo's (row, col) pixels; it is "
+    "inverted (or OUT/project, --project reused), dragged and pasted back (`autodrag invert --help`)."
 )
-@click.option(
-    "--project",
-    "project_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="With --photo: the photo project folder (default OUT/project).",
-)
-@with_photo_options
 @device_option
 def drag(
     ckpt: Path | None,

@@ -152,8 +152,9 @@ def template_points(size: int, eye_to_mouth_ratio: float = HUMAN_EYE_TO_MOUTH_RA
     return half + points * half - 0.5
 
 
-def _reflect_region(rgb: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-    """rgb[y0:y1, x0:x1] where the window may leave the image: the outside is reflected in."""
+def _reflect_region(rgb: np.ndarray, x0: int, y0: int, x1: int, y1: int, pad: str = "reflect") -> np.ndarray:
+    """rgb[y0:y1, x0:x1] where the window may leave the image: the outside is reflected in (or, with
+    pad="edge", the border pixels repeated)."""
     h, w = rgb.shape[:2]
     cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if cx0 >= cx1 or cy0 >= cy1:  # window entirely outside: reflect from the nearest edge row/col
@@ -162,7 +163,7 @@ def _reflect_region(rgb: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.n
     part = rgb[cy0:cy1, cx0:cx1]
     pads = ((cy0 - y0, y1 - cy1), (cx0 - x0, x1 - cx1)) + ((0, 0),) * (rgb.ndim - 2)
     if any(p for pair in pads for p in pair):
-        mode = "reflect" if min(part.shape[:2]) > 1 else "edge"
+        mode = pad if pad == "edge" or min(part.shape[:2]) > 1 else "edge"
         part = np.pad(part, pads, mode=mode)
     return part
 
@@ -214,6 +215,7 @@ def align_face(
     size: int,
     supersample: int = 2,
     transform: AlignTransform | None = None,
+    pad: str = "reflect",
 ) -> AlignedFace:
     """Cut the FFHQ-style aligned crop of a face.
 
@@ -223,6 +225,7 @@ def align_face(
         size: crop side (the generator's resolution).
         supersample: anti-aliasing factor of the final affine sample (after the integer pre-shrink).
         transform: use this transform instead of the one the recipe gives (e.g. re-cutting a crop).
+        pad: where the square leaves the photo: "reflect" (FFHQ's way) or "edge" (repeat the border).
     Returns:
         The crop, the exact transform and the landmarks in crop pixels.
     """
@@ -239,7 +242,7 @@ def align_face(
     x1, y1 = (np.ceil(quad.max(axis=0)) + margin + 1).astype(int)
     x1 = x0 + int(math.ceil((x1 - x0) / shrink)) * shrink  # whole shrink blocks
     y1 = y0 + int(math.ceil((y1 - y0) / shrink)) * shrink
-    region = _reflect_region(rgb, x0, y0, x1, y1)
+    region = _reflect_region(rgb, x0, y0, x1, y1, pad)
     if shrink > 1:  # region pixel j covers photo pixels x0 + shrink*j ... + shrink - 1
         region = np.asarray(Image.fromarray(region).reduce(shrink))
     # crop -> region (shrunk) coordinates: region = (photo - x0 - (shrink - 1) / 2) / shrink

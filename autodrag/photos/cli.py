@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import signal
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +28,7 @@ __all__ = [
     "photo_errors",
     "photo_points_to_crop",
     "with_photo_options",
+    "with_photo_source",
 ]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
@@ -127,6 +127,24 @@ def with_photo_options(f):
     for option in reversed(inversion_options[1:]):
         f = option(f)
     return f
+
+
+def with_photo_source(photo_help: str):
+    """--photo (with `photo_help`), --project and `with_photo_options`: a seed command (`edit`, `drag`)
+    that can work on a photo instead."""
+
+    def decorate(f):
+        f = with_photo_options(f)
+        f = click.option(
+            "--project",
+            "project_dir",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="With --photo: the photo project folder (default OUT/project).",
+        )(f)
+        return click.option("--photo", type=click.Path(path_type=Path), default=None, help=photo_help)(f)
+
+    return decorate
 
 
 def inversion_config(
@@ -471,7 +489,7 @@ def batch_photos(
     refuses those items unless `force`), and failed items end the batch with one error line."""
     from autodrag.photos.pipeline import edit_photo, invert_photo
     from autodrag.photos.report import build_photo_report, write_photo_edit
-    from autodrag.presets.batch import batch_problem, run_items, shard_of
+    from autodrag.presets.batch import batch_problem, run_batch, shard_of
 
     files = photo_files(folder)
     G = _generator(ckpt, device)
@@ -525,28 +543,12 @@ def batch_photos(
         "tracking": tracking,
         "guide": guide,
     }
-    conflicts: list[str] = []
-    bar = tqdm(total=len(items), desc="photo batch", unit="edit")
-    started = time.perf_counter()
-    try:
-        counts = run_items(
-            out,
-            items,
-            edit_one,
-            options=options,
-            force=force,
-            conflicts=conflicts,
-            progress=lambda item, status: (bar.update(1), bar.set_postfix_str(f"{item.name} {status}")),
-        )
-    finally:  # Ctrl-C too: the report shows what is on disk
-        bar.close()
-        stats = build_photo_report(out)
-    click.echo(
-        f"{counts['done']} edited, {counts['skipped']} already done, {counts['failed']} failed "
-        f"in {time.perf_counter() - started:.0f} s; report: {out / 'index.html'}"
+    run = run_batch(
+        out, items, edit_one, options=options, force=force, desc="photo batch", report=build_photo_report
     )
-    for preset, s in stats.items():
+    click.echo(run.summary(out))
+    for preset, s in run.stats.items():
         click.echo(f"  {preset:12s} success {s['ok']}/{s['items']}")
-    if problem := batch_problem(counts, len(items), out, conflicts):
+    if problem := batch_problem(run.counts, len(items), out, run.conflicts):
         raise click.ClickException(problem)
-    return stats
+    return run.stats

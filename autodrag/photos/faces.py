@@ -187,7 +187,9 @@ def toy_search(rgb: np.ndarray, iterations: int = 4) -> FaceDetection | None:
     peaks = np.zeros(len(transforms))
     first = True
     for _ in range(iterations + 1):
-        crops = [align_face(rgb, mean, size, transform=transforms[i]).crop for i in active]
+        # Edge padding: a reflected border mirrors brows and hair next to a face at the edge, and the
+        # detector followed the mirror (toy photo 21: 2.6 px mean error, 3 points off the photo; 0.8 px).
+        crops = [align_face(rgb, mean, size, transform=transforms[i], pad="edge").crop for i in active]
         pts, peak = _toy_read(crops)
         still = []
         for j, i in enumerate(active):

@@ -35,10 +35,12 @@ from autodrag.presets.registry import PRESETS
 
 __all__ = [
     "BatchItem",
+    "BatchRun",
     "batch_problem",
     "build_report",
     "item_state",
     "plan_items",
+    "run_batch",
     "run_items",
     "shard_from_env",
     "shard_of",
@@ -388,3 +390,52 @@ def batch_problem(counts: dict[str, int], n_items: int, out: Path, conflicts: li
             f"{out / 'items'}/*/failed.json (a re-run retries them)"
         )
     return None
+
+
+@dataclass
+class BatchRun:
+    """What `run_batch` did: item counts, the report's per-preset stats, option conflicts, seconds taken."""
+
+    counts: dict[str, int]
+    stats: dict[str, dict]
+    conflicts: list[str]
+    seconds: float
+
+    def summary(self, out: Path) -> str:
+        c = self.counts
+        return (
+            f"{c['done']} edited, {c['skipped']} already done, {c['failed']} failed in {self.seconds:.0f} s; "
+            f"report: {out / 'index.html'}"
+        )
+
+
+def run_batch(
+    out: Path,
+    items: list,
+    edit_one: Callable,
+    *,
+    options: dict,
+    force: bool,
+    desc: str,
+    report: Callable[[Path], dict[str, dict]],
+) -> BatchRun:
+    """`run_items` behind a progress bar; `report(out)` rebuilds the page at the end, after Ctrl-C too."""
+    from tqdm import tqdm
+
+    conflicts: list[str] = []
+    bar = tqdm(total=len(items), desc=desc, unit="edit")
+    started = time.perf_counter()
+    try:
+        counts = run_items(
+            out,
+            items,
+            edit_one,
+            options=options,
+            force=force,
+            conflicts=conflicts,
+            progress=lambda item, status: (bar.update(1), bar.set_postfix_str(f"{item.name} {status}")),
+        )
+    finally:  # Ctrl-C too: the report shows what is on disk
+        bar.close()
+        stats = report(out)
+    return BatchRun(counts, stats, conflicts, time.perf_counter() - started)

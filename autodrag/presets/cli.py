@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
@@ -18,12 +17,12 @@ from autodrag.landmarks.select import BACKENDS, detector_for
 from autodrag.latents import LatentFileError, load_latent, ws_from_seed
 from autodrag.networks.cli import open_generator
 from autodrag.networks.loading import GeneratorLoadError
-from autodrag.photos.cli import with_photo_options
+from autodrag.photos.cli import with_photo_options, with_photo_source
 from autodrag.presets.batch import (
     batch_problem,
     build_report,
     plan_items,
-    run_items,
+    run_batch,
     shard_from_env,
     shard_of,
 )
@@ -121,21 +120,10 @@ def _with_common(f):
     "other edit options are ignored except --out and --device.",
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/edit"), show_default=True)
-@click.option(
-    "--photo",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Edit this photo instead of a seed: invert it (or reuse OUT/project or --project), edit, "
-    "paste back. See `autodrag invert --help` for --backend/--face/--steps-*.",
+@with_photo_source(
+    "Edit this photo instead of a seed: invert it (or reuse OUT/project or --project), edit, "
+    "paste back. See `autodrag invert --help` for --backend/--face/--steps-*."
 )
-@click.option(
-    "--project",
-    "project_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="With --photo: the photo project folder (default OUT/project).",
-)
-@with_photo_options
 @_with_common
 def edit(
     preset_spec: str | None,
@@ -313,8 +301,6 @@ def _batch(
         )
         return write_edit(item_dir, result, gif=gif, **context, seed=item.seed)
 
-    bar = tqdm(total=len(items), desc="batch", unit="edit")
-    started = time.perf_counter()
     options = {
         "ckpt": str(ckpt) if ckpt else None,
         "strength": strength,
@@ -327,31 +313,24 @@ def _batch(
         "tracking": tracking,
         "gif": gif,
     }
-    conflicts: list[str] = []
-    try:
-        counts = run_items(
-            out,
-            items,
-            edit_one,
-            options=options,
-            force=force,
-            conflicts=conflicts,
-            progress=lambda item, status: (bar.update(1), bar.set_postfix_str(f"{item.name} {status}")),
-        )
-    finally:  # Ctrl-C too: the report shows what is on disk
-        bar.close()
-        stats = build_report(out, title)
-    click.echo(
-        f"{counts['done']} edited, {counts['skipped']} already done, {counts['failed']} failed "
-        f"in {time.perf_counter() - started:.0f} s; report: {out / 'index.html'}"
+    run = run_batch(
+        out,
+        items,
+        edit_one,
+        options=options,
+        force=force,
+        desc="batch",
+        report=lambda o: build_report(o, title),
     )
-    for preset, s in stats.items():
+    click.echo(run.summary(out))
+    for preset, s in run.stats.items():
         click.echo(
             f"  {preset:12s} success {s['ok']}/{s['items']}, median MD "
             f"{np.median(s['md']) if s['md'] else float('nan'):.2f} px"
         )
-    if problem := batch_problem(counts, len(items), out, conflicts):
+    if problem := batch_problem(run.counts, len(items), out, run.conflicts):
         raise click.ClickException(problem)
+    stats = run.stats
     return stats
 
 

@@ -79,6 +79,11 @@ class Preset:
     tuning: tuple[tuple[str, float], ...] = ()  # DragConfig changes over `PRESET_TUNING`, as (field, value)
     experimental: bool = False  # left out of `DEFAULT_PRESETS` (the demo); still selectable by name
 
+    @property
+    def button_label(self) -> str:
+        """What the GUI and the web page show: the label, marked when the preset is experimental."""
+        return f"{self.label} (experimental)" if self.experimental else self.label
+
     def __post_init__(self) -> None:
         bad = [r for r in self.mask_rows + self.anchor_rows if not 0 <= r < ibug.NUM_LANDMARKS]
         if bad:

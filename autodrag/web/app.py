@@ -377,7 +377,7 @@ class _Server:
                 "type": "hello",
                 "session": session.id,
                 "models": list_models(self.config.models_dir, self.config.ckpt),
-                "presets": [{"name": p.name, "label": p.label} for p in PRESETS.values()],
+                "presets": [{"name": p.name, "label": p.button_label} for p in PRESETS.values()],
                 "strength_range": list(STRENGTH_RANGE),
                 "idle_timeout_s": self.config.idle_timeout_s,
             }

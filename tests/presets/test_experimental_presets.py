@@ -24,3 +24,9 @@ def test_the_demo_runs_only_the_default_presets(monkeypatch):
     monkeypatch.setattr(presets_cli, "_batch", lambda *args, **kwargs: seen.setdefault("presets", args[1]))
     presets_cli.run_preset_demo([0], Path("unused"), "cpu")
     assert seen["presets"] == DEFAULT_PRESETS
+
+
+def test_the_buttons_mark_experimental_presets():
+    """The GUI's Face Adjustments panel and the web page's buttons (tests/web: hello) show `button_label`."""
+    assert PRESETS["raise_brows"].button_label == "Raise brows (experimental)"
+    assert PRESETS["close_eyes"].button_label == "Close eyes"

@@ -53,6 +53,15 @@ def test_toy_backend_finds_and_aligns_toy_faces():
     assert found == 5 and np.mean(errors) < 0.02
 
 
+def test_toy_backend_finds_a_face_touching_the_border():
+    """Toy photo 21's brows sit 10 px under the top edge: the search pads its crops by repeating the
+    border (a reflection mirrored the brows above the edge, and the points followed the mirror)."""
+    tp = render_toy_photo(21)
+    assert tp.landmarks[:, 1].min() < 12
+    face = find_faces(tp.rgb, "toy")[0]  # no 'cut by the photo border' error
+    assert np.linalg.norm(face.landmarks - tp.landmarks, axis=1).mean() / inter_ocular(tp.landmarks) < 0.05
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_toy_backend_no_face_in_a_texture(seed):
     with pytest.raises(FaceError, match="no face found"):

@@ -55,6 +55,8 @@ def test_page_and_static_files_are_served(client):
 
 def test_drag_streams_progress_then_downloads(client):
     with _open(client) as (ws, hello):
+        labels = {p["name"]: p["label"] for p in hello["presets"]}
+        assert labels["raise_brows"] == "Raise brows (experimental)" and labels["close_eyes"] == "Close eyes"
         ws.send_json({"action": "set_options", "max_steps": 6})
         ws.send_json({"action": "click", "row": 30, "col": 20})
         ws.send_json({"action": "click", "row": 30, "col": 28})

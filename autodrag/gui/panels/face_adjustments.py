@@ -17,7 +17,7 @@ def draw(ctrl: Controller, fields: TextFields) -> None:
         return
     presets = list(PRESETS.values())
     for i, preset in enumerate(presets):
-        if ui.button(preset.label, enabled=not ctrl.busy):
+        if ui.button(preset.button_label, enabled=not ctrl.busy):
             ctrl.prepare_preset(preset.name)
         if i % 2 == 0 and i + 1 < len(presets):
             imgui.same_line()
