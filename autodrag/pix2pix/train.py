@@ -305,6 +305,20 @@ class _Loop:
                 self._end_epoch()
         return self._result(stopped=False)
 
+    def _step(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """One training step; a batch-norm layer left with one value per channel is a DatasetError."""
+        try:
+            return self.trainer.training_step(batch)
+        except ValueError as exc:
+            if "Expected more than 1 value per channel" not in str(exc):
+                raise
+            h, w = batch["A"].shape[-2:]
+            raise DatasetError(
+                f"{self.cfg.data.dataroot}: {w}x{h} images at batch size {batch['A'].shape[0]} are too small "
+                "for these networks: a batch-norm layer sees a 1x1 map of one image (use larger images or "
+                "--load-size/--crop-size, a larger --batch-size, --norm/--norm-d instance, or a smaller --n-layers-d)"
+            ) from None
+
     def _train_epoch(self, stop: _StopRequest, stop_after_steps: int | None) -> bool:
         """Train the rest of the current epoch; False if told to stop before its end."""
         cfg = self.cfg
@@ -319,7 +333,7 @@ class _Loop:
         )
         with bar:
             for batch in self.loader:
-                out = self.trainer.training_step(batch)
+                out = self._step(batch)
                 self.batch_in_epoch += 1
                 for name, value in out["losses"].items():
                     self.window[name].append(value)

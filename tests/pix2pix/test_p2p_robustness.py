@@ -77,3 +77,31 @@ def test_val_fraction_holds_out_pairs(small_root: Path, make_config, tmp_path: P
     result = train(tmp_path / "run", cfg)
     assert len(result.val_l1) == 2
     assert result.steps == 4  # 6 of 8 pairs left for training: 2 steps of 4 per epoch, 2 epochs
+
+
+def test_images_too_small_for_batch_norm_are_one_line_naming_the_data(tmp_path: Path) -> None:
+    """16x16 pairs at batch 1: the 70x70 PatchGAN's last batch norm would see a 1x1 map of one image."""
+    from click.testing import CliRunner
+
+    from autodrag.cli import main
+    from autodrag.pix2pix.handwriting.demo import make_demo_dataset
+
+    root = make_demo_dataset(tmp_path / "tiny", n_train=2, n_val=1, size=(16, 16), seed=1)
+    out = tmp_path / "run"
+    args = [
+        "pix2pix",
+        "train",
+        "--dataroot",
+        str(root),
+        "--out",
+        str(out),
+        "--n-epochs",
+        "1",
+        "--n-epochs-decay",
+        "0",
+    ]
+    result = CliRunner().invoke(main, args)
+    lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert result.exit_code != 0 and len(lines) == 1, result.output
+    assert str(root) in lines[0] and "16x16 images at batch size 1 are too small" in lines[0]
+    assert "Traceback" not in result.output and not out.exists()
