@@ -22,7 +22,7 @@ from autodrag.errors import NonFiniteError, check_output_dir
 from autodrag.images import save_gif, save_mp4, save_png, to_uint8
 from autodrag.latents import LatentFileError, load_latent, save_latent
 from autodrag.networks.cli import open_generator
-from autodrag.photos.cli import drag_photo_cli, inversion_config, with_photo_source
+from autodrag.photos.cli import PhotoOptions, drag_photo_cli, with_photo_source
 
 __all__ = ["DRAG_FILES", "DRAG_PAIR", "DragPair", "drag", "read_mask_png"]
 
@@ -233,20 +233,18 @@ def drag(
             )
         except DragInputError as exc:
             raise click.BadParameter(str(exc)) from None
-        drag_photo_cli(
-            photo,
-            pairs,
-            movable,
-            outdir,
-            project_dir,
-            ckpt,
-            backend,
-            face_index,
-            inversion_config(steps_w, steps_wplus, steps_tune, no_tune),
-            framing,
-            config,
-            device,
+        opts = PhotoOptions.from_cli(
+            ckpt=ckpt,
+            backend=backend,
+            face_index=face_index,
+            steps_w=steps_w,
+            steps_wplus=steps_wplus,
+            steps_tune=steps_tune,
+            no_tune=no_tune,
+            framing=framing,
+            device=device,
         )
+        drag_photo_cli(photo, pairs, movable, outdir, project_dir, opts, config)
         return
     G = open_generator(ckpt, resolve_device(device))
     source = f"the generator {ckpt}" if ckpt else "the bundled generator"
@@ -288,22 +286,41 @@ def drag(
     overlay_frames.append(draw_drag(last, summary.points, targets, movable, scale))
 
     with staged_outputs(outdir, DRAG_FILES, marker="log.json") as stage:  # this run complete, or the last one
-        _write_outputs(
-            stage,
-            overlay_frames,
-            frames,
-            session,
-            summary,
-            seed,
-            latent_path,
-            truncation_psi,
-            targets,
-            ckpt,
-            G,
-            config,
-            handles0,
-            mask_path,
-            records,
+        save_png(stage / "before.png", overlay_frames[0])
+        save_png(stage / "after.png", overlay_frames[-1])
+        save_gif(stage / "drag.gif", frames)
+        save_gif(stage / "drag_overlay.gif", overlay_frames)
+        save_mp4(stage / "drag.mp4", overlay_frames)
+        save_latent(
+            stage / "latent.npz",
+            ws=session.latent.cpu().numpy(),
+            seed=seed if latent_path is None else -1,
+            psi=truncation_psi,
+            handles=summary.points,
+            targets=targets,
+        )
+        write_json_atomic(
+            stage / "log.json",
+            {
+                "generator": str(ckpt) if ckpt else "bundled default",
+                "family": G.family,
+                "resolution": G.img_resolution,
+                "seed": seed if latent_path is None else None,
+                "latent": str(latent_path) if latent_path else None,
+                "psi": truncation_psi,
+                "config": asdict(config),
+                "handles": handles0.tolist(),
+                "targets": targets.tolist(),
+                "mask": str(mask_path) if mask_path else None,
+                "steps": records,
+                "result": {
+                    "reason": summary.reason,
+                    "steps": summary.steps,
+                    "points": summary.points.tolist(),
+                    "distances": summary.distances.round(3).tolist(),
+                    "message": summary.message,
+                },
+            },
         )
     click.echo(
         f"{summary.message}; wrote {outdir}/{{before,after}}.png, drag.gif, drag_overlay.gif, drag.mp4, "
@@ -317,58 +334,3 @@ def _finite(image: torch.Tensor, what: str) -> torch.Tensor:
     if not bool(torch.isfinite(image).all()):
         raise NonFiniteError(f"{what} contains NaN or inf (check the checkpoint's weights)")
     return image
-
-
-def _write_outputs(
-    outdir: Path,
-    overlay_frames,
-    frames,
-    session,
-    summary,
-    seed,
-    latent_path,
-    truncation_psi,
-    targets,
-    ckpt,
-    G,
-    config,
-    handles0,
-    mask_path,
-    records,
-) -> None:
-    save_png(outdir / "before.png", overlay_frames[0])
-    save_png(outdir / "after.png", overlay_frames[-1])
-    save_gif(outdir / "drag.gif", frames)
-    save_gif(outdir / "drag_overlay.gif", overlay_frames)
-    save_mp4(outdir / "drag.mp4", overlay_frames)
-    save_latent(
-        outdir / "latent.npz",
-        ws=session.latent.cpu().numpy(),
-        seed=seed if latent_path is None else -1,
-        psi=truncation_psi,
-        handles=summary.points,
-        targets=targets,
-    )
-    write_json_atomic(
-        outdir / "log.json",
-        {
-            "generator": str(ckpt) if ckpt else "bundled default",
-            "family": G.family,
-            "resolution": G.img_resolution,
-            "seed": seed if latent_path is None else None,
-            "latent": str(latent_path) if latent_path else None,
-            "psi": truncation_psi,
-            "config": asdict(config),
-            "handles": handles0.tolist(),
-            "targets": targets.tolist(),
-            "mask": str(mask_path) if mask_path else None,
-            "steps": records,
-            "result": {
-                "reason": summary.reason,
-                "steps": summary.steps,
-                "points": summary.points.tolist(),
-                "distances": summary.distances.round(3).tolist(),
-                "message": summary.message,
-            },
-        },
-    )

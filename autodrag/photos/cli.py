@@ -20,6 +20,7 @@ from autodrag.photos.io import PhotoError
 from autodrag.photos.project import ProjectError
 
 __all__ = [
+    "PhotoOptions",
     "batch_photos",
     "drag_photo_cli",
     "edit_photo_cli",
@@ -165,6 +166,65 @@ def inversion_config(
     return InversionConfig(**changes)
 
 
+@dataclass(frozen=True)
+class PhotoOptions:
+    """A photo command's settings besides its photos and --out: generator, face, inversion, edit."""
+
+    ckpt: Path | None  # None: the bundled model
+    backend: str
+    face_index: int
+    config: InversionConfig
+    framing: str
+    device: str
+    strength: float = 1.0
+    steps: int = 300
+    lr: float | None = None
+    mask: bool = True
+    tracking: str = "auto"
+    guide: bool = True
+
+    @classmethod
+    def from_cli(
+        cls,
+        *,
+        steps_w: int | None,
+        steps_wplus: int | None,
+        steps_tune: int | None,
+        no_tune: bool,
+        **given: object,
+    ) -> PhotoOptions:
+        """From the click options (`with_photo_options` and the edit options), steps turned into a config."""
+        return cls(config=inversion_config(steps_w, steps_wplus, steps_tune, no_tune), **given)
+
+    @classmethod
+    def from_params(cls, params: dict) -> PhotoOptions:
+        """From a command's click parameters (`click.get_current_context().params`), the rest ignored."""
+        names = {f.name for f in dataclasses.fields(cls)} | {
+            "steps_w",
+            "steps_wplus",
+            "steps_tune",
+            "no_tune",
+        }
+        return cls.from_cli(**{k: v for k, v in params.items() if k in names})
+
+    @property
+    def ckpt_text(self) -> str | None:
+        return None if self.ckpt is None else str(self.ckpt)
+
+    def edit_settings(self) -> dict:
+        """`pipeline.edit_photo`'s keyword arguments for a preset edit."""
+        return {
+            "generator_path": self.ckpt,
+            "bundled": self.ckpt is None,
+            "strength": self.strength,
+            "steps": self.steps,
+            "lr": self.lr,
+            "mask": self.mask,
+            "tracking": self.tracking,
+            "guide": self.guide,
+        }
+
+
 def _generator(ckpt: Path | None, device: str):
     from autodrag.networks.cli import open_generator
 
@@ -273,61 +333,43 @@ class PhotoItem:
         return f"{self.seed:04d}_{self.photo.stem}_{self.preset}"
 
 
-def _photo_project(
-    photo: Path,
-    G,
-    out: Path,
-    project_dir: Path | None,
-    ckpt: Path | None,
-    backend: str,
-    face_index: int,
-    config: InversionConfig,
-    framing: str,
-):
+def _photo_project(photo: Path, G, out: Path, project_dir: Path | None, opts: PhotoOptions):
     """The photo's finished project (OUT/project or --project): found, aligned, inverted, or reused.
     Bad input fails before anything is written."""
     from autodrag.photos.pipeline import prepare_photo, resolve_backend, resolve_framing
 
-    bundled = ckpt is None
+    bundled = opts.ckpt is None
     with photo_errors():
         prep = prepare_photo(
             photo,
             int(G.img_resolution),
-            resolve_backend(backend, bundled),
-            face_index,
-            resolve_framing(framing, bundled),
+            resolve_backend(opts.backend, bundled),
+            opts.face_index,
+            resolve_framing(opts.framing, bundled),
         )
     return _run_invert(
-        photo, G, project_dir or out / "project", ckpt, backend, face_index, config, framing, prep
+        photo,
+        G,
+        project_dir or out / "project",
+        opts.ckpt,
+        opts.backend,
+        opts.face_index,
+        opts.config,
+        opts.framing,
+        prep,
     )
 
 
 def edit_photo_cli(
-    photo: Path,
-    presets: list[str],
-    out: Path,
-    project_dir: Path | None,
-    ckpt: Path | None,
-    backend: str,
-    face_index: int,
-    config: InversionConfig,
-    framing: str,
-    strength: float,
-    steps: int,
-    lr: float | None,
-    mask: bool,
-    tracking: str,
-    guide: bool,
-    device: str,
+    photo: Path, presets: list[str], out: Path, project_dir: Path | None, opts: PhotoOptions
 ) -> dict:
     """`autodrag edit --photo`: invert if needed (into OUT/project or --project), edit, paste, write OUT/."""
     from autodrag.photos.pipeline import edit_photo
     from autodrag.photos.report import write_photo_edit
 
-    G = _generator(ckpt, device)
-    bundled = ckpt is None
-    project = _photo_project(photo, G, out, project_dir, ckpt, backend, face_index, config, framing)
-    bar = tqdm(total=steps, desc=",".join(presets), unit="step")
+    G = _generator(opts.ckpt, opts.device)
+    project = _photo_project(photo, G, out, project_dir, opts)
+    bar = tqdm(total=opts.steps, desc=",".join(presets), unit="step")
     try:
         with photo_errors():
             pe = edit_photo(
@@ -335,19 +377,12 @@ def edit_photo_cli(
                 G,
                 presets,
                 photo_path=photo,
-                generator_path=ckpt,
-                bundled=bundled,
-                strength=strength,
-                steps=steps,
-                lr=lr,
-                mask=mask,
-                tracking=tracking,
-                guide=guide,
+                **opts.edit_settings(),
                 on_step=lambda step, loss: bar.update(1),
             )
     finally:
         bar.close()
-    record = write_photo_edit(out, pe, ckpt=None if ckpt is None else str(ckpt), backend=backend)
+    record = write_photo_edit(out, pe, ckpt=opts.ckpt_text, backend=opts.backend)
     ok = ", ".join(f"{k}: {'ok' if v else 'missed'}" for k, v in record["success"].items())
     click.echo(
         f"{out}: {project.note}; {record['steps']} steps, {record['seconds']:.1f} s ({ok}); "
@@ -384,13 +419,8 @@ def drag_photo_cli(
     movable_photo: np.ndarray | None,
     out: Path,
     project_dir: Path | None,
-    ckpt: Path | None,
-    backend: str,
-    face_index: int,
-    config: InversionConfig,
-    framing: str,
+    opts: PhotoOptions,
     drag_config,
-    device: str,
 ) -> dict:
     """`autodrag drag --photo`: points (and the mask) in the photo's pixels; invert if needed, drag the
     aligned crop with the tuned generator, paste back, write OUT/ as `edit --photo` does."""
@@ -398,8 +428,8 @@ def drag_photo_cli(
     from autodrag.photos.pipeline import edit_photo
     from autodrag.photos.report import write_photo_edit
 
-    G = _generator(ckpt, device)
-    project = _photo_project(photo, G, out, project_dir, ckpt, backend, face_index, config, framing)
+    G = _generator(opts.ckpt, opts.device)
+    project = _photo_project(photo, G, out, project_dir, opts)
     size = int(G.img_resolution)
     crop_pairs = photo_points_to_crop(pairs, project.transform, size)
     mask: bool | np.ndarray = True
@@ -426,8 +456,8 @@ def drag_photo_cli(
                 G,
                 drags=crop_pairs,
                 photo_path=photo,
-                generator_path=ckpt,
-                bundled=ckpt is None,
+                generator_path=opts.ckpt,
+                bundled=opts.ckpt is None,
                 steps=drag_config.max_steps,
                 drag_config=drag_config,
                 mask=mask,
@@ -439,8 +469,8 @@ def drag_photo_cli(
     record = write_photo_edit(
         out,
         pe,
-        ckpt=None if ckpt is None else str(ckpt),
-        backend=backend,
+        ckpt=opts.ckpt_text,
+        backend=opts.backend,
         points_photo=[[list(h), list(t)] for h, t in pairs],
         points_crop=[[list(h), list(t)] for h, t in crop_pairs],
     )
@@ -468,18 +498,7 @@ def batch_photos(
     presets: list[str],
     out: Path,
     shard: tuple[int, int] | None,
-    ckpt: Path | None,
-    backend: str,
-    face_index: int,
-    config: InversionConfig,
-    framing: str,
-    strength: float,
-    steps: int,
-    lr: float | None,
-    mask: bool,
-    tracking: str,
-    guide: bool,
-    device: str,
+    opts: PhotoOptions,
     *,
     force: bool = False,
 ) -> dict:
@@ -492,7 +511,7 @@ def batch_photos(
     from autodrag.presets.batch import batch_problem, run_batch, shard_of
 
     files = photo_files(folder)
-    G = _generator(ckpt, device)
+    G = _generator(opts.ckpt, opts.device)
     items = [PhotoItem(i, p, f) for i, f in enumerate(files) for p in presets]
     if shard is not None:
         items = shard_of(items, *shard)
@@ -506,12 +525,12 @@ def batch_photos(
                     item.photo,
                     G,
                     out / "projects" / f"{item.seed:04d}_{item.photo.stem}",
-                    backend,
-                    face_index,
-                    config,
+                    opts.backend,
+                    opts.face_index,
+                    opts.config,
                     progress=progress,
-                    framing=framing,
-                    generator_path=ckpt,
+                    framing=opts.framing,
+                    generator_path=opts.ckpt,
                 )
             finally:
                 bar_invert.close()
@@ -520,28 +539,22 @@ def batch_photos(
             G,
             item.preset.replace("+", ","),
             photo_path=item.photo,
-            generator_path=ckpt,
-            strength=strength,
-            steps=steps,
-            lr=lr,
-            mask=mask,
-            tracking=tracking,
-            guide=guide,
+            **opts.edit_settings(),
         )
-        return write_photo_edit(item_dir, pe, seed=item.seed, ckpt=None if ckpt is None else str(ckpt))
+        return write_photo_edit(item_dir, pe, seed=item.seed, ckpt=opts.ckpt_text)
 
-    options = {
-        "ckpt": None if ckpt is None else str(ckpt),
-        "backend": backend,
-        "face": face_index,
-        "inversion": dataclasses.asdict(config),
-        "framing": framing,
-        "strength": strength,
-        "steps": steps,
-        "lr": lr,
-        "mask": mask,
-        "tracking": tracking,
-        "guide": guide,
+    options = {  # what made each item, recorded with it (the keys are the batch records' own)
+        "ckpt": opts.ckpt_text,
+        "backend": opts.backend,
+        "face": opts.face_index,
+        "inversion": dataclasses.asdict(opts.config),
+        "framing": opts.framing,
+        "strength": opts.strength,
+        "steps": opts.steps,
+        "lr": opts.lr,
+        "mask": opts.mask,
+        "tracking": opts.tracking,
+        "guide": opts.guide,
     }
     run = run_batch(
         out, items, edit_one, options=options, force=force, desc="photo batch", report=build_photo_report

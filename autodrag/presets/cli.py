@@ -160,28 +160,12 @@ def edit(
       autodrag edit --from out/close/result.json --out out/close-again
     """
     if photo is not None:
-        from autodrag.photos.cli import edit_photo_cli, inversion_config
+        from autodrag.photos.cli import PhotoOptions, edit_photo_cli
 
         if preset_spec is None:
             raise click.UsageError("give --preset with --photo")
-        edit_photo_cli(
-            photo,
-            _check_presets(preset_spec),
-            out,
-            project_dir,
-            ckpt,
-            backend,
-            face_index,
-            inversion_config(steps_w, steps_wplus, steps_tune, no_tune),
-            framing,
-            strength,
-            steps,
-            lr,
-            mask,
-            tracking,
-            guide,
-            device,
-        )
+        opts = PhotoOptions.from_params(click.get_current_context().params)
+        edit_photo_cli(photo, _check_presets(preset_spec), out, project_dir, opts)
         return
     if from_record is not None:
         result, context = _rerun(from_record, device)
@@ -401,27 +385,10 @@ def batch(
     if (seeds is None) == (photos is None):
         raise click.UsageError("give --seeds or --photos (one of them)")
     if photos is not None:
-        from autodrag.photos.cli import batch_photos, inversion_config
+        from autodrag.photos.cli import PhotoOptions, batch_photos
 
-        batch_photos(
-            photos,
-            _check_presets(preset_spec),
-            out,
-            _parse_shard(shard),
-            ckpt,
-            backend,
-            face_index,
-            inversion_config(steps_w, steps_wplus, steps_tune, no_tune),
-            framing,
-            strength,
-            steps,
-            lr,
-            mask,
-            tracking,
-            guide,
-            device,
-            force=force,
-        )
+        opts = PhotoOptions.from_params(click.get_current_context().params)
+        batch_photos(photos, _check_presets(preset_spec), out, _parse_shard(shard), opts, force=force)
         return
     _batch(
         seeds,
