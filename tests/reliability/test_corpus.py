@@ -318,7 +318,6 @@ def test_ctrl_c_while_starting_is_one_line():
             proc.returncode,
             err[-800:],
         )
+    why = "every signal landed outside the import window (start-up too fast or too slow here)"
     if not outcomes:
-        pytest.skip(
-            reason="every signal landed outside the import window (start-up too fast or too slow here)"
-        )
+        pytest.skip(reason=why)
