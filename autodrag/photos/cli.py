@@ -333,20 +333,24 @@ class PhotoItem:
         return f"{self.seed:04d}_{self.photo.stem}_{self.preset}"
 
 
-def _photo_project(photo: Path, G, out: Path, project_dir: Path | None, opts: PhotoOptions):
-    """The photo's finished project (OUT/project or --project): found, aligned, inverted, or reused.
-    Bad input fails before anything is written."""
+def _prepare(photo: Path, G, opts: PhotoOptions):
+    """The photo loaded, its face found and aligned (`pipeline.prepare_photo`); bad input fails here,
+    before anything is written or inverted."""
     from autodrag.photos.pipeline import prepare_photo, resolve_backend, resolve_framing
 
     bundled = opts.ckpt is None
     with photo_errors():
-        prep = prepare_photo(
+        return prepare_photo(
             photo,
             int(G.img_resolution),
             resolve_backend(opts.backend, bundled),
             opts.face_index,
             resolve_framing(opts.framing, bundled),
         )
+
+
+def _photo_project(photo: Path, G, out: Path, project_dir: Path | None, opts: PhotoOptions, prep):
+    """The photo's finished project (OUT/project or --project): inverted from `prep`, or reused."""
     return _run_invert(
         photo,
         G,
@@ -368,7 +372,7 @@ def edit_photo_cli(
     from autodrag.photos.report import write_photo_edit
 
     G = _generator(opts.ckpt, opts.device)
-    project = _photo_project(photo, G, out, project_dir, opts)
+    project = _photo_project(photo, G, out, project_dir, opts, _prepare(photo, G, opts))
     bar = tqdm(total=opts.steps, desc=",".join(presets), unit="step")
     try:
         with photo_errors():
@@ -429,15 +433,12 @@ def drag_photo_cli(
     from autodrag.photos.report import write_photo_edit
 
     G = _generator(opts.ckpt, opts.device)
-    project = _photo_project(photo, G, out, project_dir, opts)
+    prep = _prepare(photo, G, opts)  # points and mask are checked on it, before the inversion
     size = int(G.img_resolution)
-    crop_pairs = photo_points_to_crop(pairs, project.transform, size)
+    crop_pairs = photo_points_to_crop(pairs, prep.transform, size)
     mask: bool | np.ndarray = True
     if movable_photo is not None:
-        from autodrag.photos.io import load_photo
-
-        with photo_errors():
-            shape = load_photo(photo).rgb.shape[:2]
+        shape = prep.photo.rgb.shape[:2]
         if movable_photo.shape != shape:
             raise click.BadParameter(
                 f"the mask is {movable_photo.shape[1]}x{movable_photo.shape[0]}, the photo "
@@ -445,9 +446,9 @@ def drag_photo_cli(
                 param_hint="--mask",
             )
         mask = (
-            sample_affine(movable_photo.astype(np.float32), project.transform.crop_to_photo, (size, size))
-            > 0.5
+            sample_affine(movable_photo.astype(np.float32), prep.transform.crop_to_photo, (size, size)) > 0.5
         )
+    project = _photo_project(photo, G, out, project_dir, opts, prep)
     bar = tqdm(total=drag_config.max_steps, desc="drag", unit="step")
     try:
         with Interrupt() as interrupt, photo_errors():

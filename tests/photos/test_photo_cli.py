@@ -144,14 +144,14 @@ def test_drag_on_a_photo_takes_photo_points_and_pastes_back(tmp_path):
     start = np.linalg.norm(np.subtract(*record["points_crop"][0]))
     assert record["drag_distances"][0] < 0.5 * start  # the lid went most of the way down
     assert Image.open(out / "pasted.png").size == Image.open(photo).size
-    # points off the face and a mask of the wrong size: one-line errors, nothing written
+    # points off the face and a mask of the wrong size: one-line errors before any inversion, nothing written
     for extra, words in (
         (["--point", "1,1:2,2"], "outside the aligned face crop"),
         (["--point", point, "--mask", tmp_path / "mask.png"], "the photo's size"),
     ):
         save_png(tmp_path / "mask.png", np.full((10, 12, 3), 255, np.uint8))
         bad_out = tmp_path / "bad"
-        result = _run(["drag", "--photo", photo, "--project", proj, *extra, "--out", bad_out] + tuned)
+        result = _run(["drag", "--photo", photo, *extra, "--out", bad_out] + tuned)  # no project yet
         lines = result.output.strip().splitlines()
         assert result.exit_code == 2 and len(lines) == 1 and words in lines[0], result.output
-        assert not (bad_out / "result.json").exists()
+        assert not bad_out.exists()  # not even OUT/project: nothing was inverted
