@@ -338,9 +338,12 @@ def _timed_variants(root: str, seed: int) -> dict[str, Callable[[torch.Tensor, t
     variants: dict[str, Callable[[torch.Tensor, torch.Tensor], None]] = {}
     ours, theirs = build_pair(root, seed)
     variants["junyanz"] = theirs.step
-    variants["ours (default: fused Adam + matmul convs)"] = lambda a, b, t=ours: t.training_step(
-        {"A": a, "B": b}
+    variants["ours (default: fused Adam + matmul convs + paired D pass)"] = lambda a, b, t=ours: (
+        t.training_step({"A": a, "B": b})
     )
+    two_calls, _ = build_pair(root, seed)
+    two_calls.D = lambda src, tgt, net=two_calls.netD: net(src, tgt)  # not netD itself: one call per batch
+    variants["ours without the paired D pass"] = lambda a, b, t=two_calls: t.training_step({"A": a, "B": b})
     no_fuse, _ = build_pair(root, seed)
     for opt in (no_fuse.optG, no_fuse.optD):
         for group in opt.param_groups:

@@ -77,6 +77,7 @@ def draggan_config(resolution: int, max_steps: int) -> DragConfig:
         reliable_stop=False,
         recent_weight=0.0,
         track_patch=0,
+        track_blocks=1,
         patience=0,
     )
     known = {f.name for f in fields(DragConfig)}

@@ -179,19 +179,28 @@ class DragSession:
 
     def _synthesize(
         self, ws: torch.Tensor, with_image: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None, list[torch.Tensor]]:
         """(the drag feature map [1, C, H, W], the image [1, C, R, R] or None), running synthesis only up to
-        the map (or to the end, `with_image`). The image comes anyway when the map is the last block; it
-        carries the step's graph when `ws` does."""
+        the map and no RGB branch (or to the end with the image, `with_image`), and every map up to it.
+        The image carries the step's graph when `ws` does."""
         drag = self._drag
         index = drag.feature_index if drag is not None else self._feature_index
         noise_mode = (drag.config if drag is not None else self.config).noise_mode
         # Rows the drag does not optimise are constants: the network skips their gradient work.
         grad_rows = drag.delta.shape[0] if drag is not None and drag.config.w_plus else None
         out = self._G.synthesis.forward_features(
-            ws[None], stop_at=None if with_image else index, grad_rows=grad_rows, noise_mode=noise_mode
+            ws[None],
+            stop_at=None if with_image else index,
+            grad_rows=grad_rows,
+            need_image=with_image,
+            noise_mode=noise_mode,
         )
-        return out.features[index], out.image
+        return out.features[index], out.image, out.features
+
+    @staticmethod
+    def _extra_maps(drag: DragState, maps: list[torch.Tensor]) -> list[tuple[torch.Tensor, FeatureWindow]]:
+        """The lower maps the drag's tracking descriptors include, with their windows."""
+        return [(maps[i], window) for i, window in drag.track_maps]
 
     def _features(self, ws: torch.Tensor) -> torch.Tensor:
         """The drag feature map [1, C, H, W] of `ws`."""
@@ -240,12 +249,15 @@ class DragSession:
         base = self._latent.clone()
         image_term = movable is not None and config.image_mask_weight > 0
         with torch.no_grad():
-            f0, i0 = self._synthesize(base, with_image=image_term)
+            f0, i0, maps0 = self._synthesize(base, with_image=image_term)
         rows = config.w_plus_rows if config.w_plus else 1
         delta = torch.zeros([rows, base.shape[1]], device=self._device, requires_grad=True)
         scales = config.scaled(self._resolution, p.shape[0])
         offsets = disc_offsets(scales.r1, self._device)
         patch = patch_offsets(config.track_patch, window, self._device)
+        below = range(self._feature_index - 1, max(self._feature_index - config.track_blocks, -1), -1)
+        track_maps = tuple((i, FeatureWindow.of(self._G, i)) for i in below)
+        extra0 = [(maps0[i], w) for i, w in track_maps]
         self._drag = DragState(
             config=config,
             feature_index=self._feature_index,
@@ -255,8 +267,9 @@ class DragSession:
             optimizer=torch.optim.Adam([delta], lr=config.lr),
             handles=p.clone(),
             targets=t,
-            references=patch_descriptors(f0, p, window, patch),
+            references=patch_descriptors(f0, p, window, patch, extra0),
             patch=patch,
+            track_maps=track_maps,
             scales=scales,
             offsets=offsets,
             terms=drag_terms(
@@ -280,13 +293,13 @@ class DragSession:
             raise DragStateError(f"the drag has ended ({drag.reason}): call finish()")
         start = time.perf_counter()
         drag.steps += 1
-        features, image = self._synthesize(self._current_ws(), with_image=drag.needs_image)
+        features, image, maps = self._synthesize(self._current_ws(), with_image=drag.needs_image)
         loss_value = None
         if not torch.isfinite(features).all():
             drag.restore_good("NaN/inf in the features")
         else:
             drag.good_delta = drag.delta.detach().clone()
-            self._track(drag, features, image)
+            self._track(drag, features, image, maps)
             if drag.arrived():
                 drag.reason = "converged"
             elif drag.stalled():
@@ -316,7 +329,9 @@ class DragSession:
             reason=drag.reason,
         )
 
-    def _track(self, drag: DragState, features: torch.Tensor, image: torch.Tensor | None) -> None:
+    def _track(
+        self, drag: DragState, features: torch.Tensor, image: torch.Tensor | None, maps: list[torch.Tensor]
+    ) -> None:
         """Update the handles on the current latent (features, or the drag's image tracker on `image`)."""
         if drag.tracker is None:
             config = drag.config
@@ -331,6 +346,7 @@ class DragSession:
                 config.tracking,
                 config.recent_weight,
                 config.subpixel,
+                self._extra_maps(drag, maps),
             )
             drag.handles, drag.reliable = found.points, found.reliable
             drag.recent = found.recent if config.recent_weight > 0 else None
@@ -375,9 +391,11 @@ class DragSession:
         drag = self._require_drag()
         if not drag.tracked_after_update:
             with torch.no_grad():
-                features, image = self._synthesize(self._current_ws())
+                features, image, maps = self._synthesize(
+                    self._current_ws(), with_image=drag.tracker is not None
+                )
             if torch.isfinite(features).all():
-                self._track(drag, features, image)
+                self._track(drag, features, image, maps)
         reason = drag.reason or "stopped"
         with torch.no_grad():
             self._latent = self._current_ws().detach().clone()

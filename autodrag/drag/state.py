@@ -32,6 +32,9 @@ class DragState:
     targets: torch.Tensor  # [N, 2]
     references: torch.Tensor  # [N, P * C] the features of the patch around each handle in F0 (f_i for P = 1).
     patch: torch.Tensor  # [P, 2] image-pixel offsets of the tracking patch (`tracking.patch_offsets`).
+    track_maps: tuple[
+        tuple[int, FeatureWindow], ...
+    ]  # Lower feature maps (index, window) in the descriptors.
     scales: DragScales
     offsets: torch.Tensor  # [K, 2] the motion-supervision disc.
     terms: list[LossTerm] = field(default_factory=list)  # Added to the motion loss, in this order.
@@ -52,7 +55,8 @@ class DragState:
 
     @property
     def needs_image(self) -> bool:
-        return any(t.needs_image for t in self.terms)
+        """A term reads the image, or the handles are tracked on it."""
+        return self.tracker is not None or any(t.needs_image for t in self.terms)
 
     def distances(self) -> torch.Tensor:
         return (self.targets - self.handles).norm(dim=1)

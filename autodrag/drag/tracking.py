@@ -8,6 +8,7 @@ sub-pixel position, and says whether the two matches agree (`Tracked.reliable`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -15,7 +16,15 @@ import torch
 from autodrag.drag.config import TRACKING_METRICS
 from autodrag.drag.coords import FeatureWindow, sample_features, square_offsets
 
-__all__ = ["Tracked", "patch_offsets", "subpixel_offsets", "track_handles", "track_points"]
+__all__ = [
+    "ExtraMaps",
+    "Tracked",
+    "patch_descriptors",
+    "patch_offsets",
+    "subpixel_offsets",
+    "track_handles",
+    "track_points",
+]
 
 
 def _distance(values: torch.Tensor, references: torch.Tensor, metric: str) -> torch.Tensor:
@@ -69,12 +78,25 @@ def patch_offsets(half: int, window: FeatureWindow, device: torch.device | str =
     return square_offsets(half, device) * max(1.0, 1.0 / window.scale)
 
 
+# Lower feature maps read at the same image points as the drag map, each with its window.
+ExtraMaps = Sequence[tuple[torch.Tensor, FeatureWindow]]
+
+
 def patch_descriptors(
-    features: torch.Tensor, points: torch.Tensor, window: FeatureWindow, patch: torch.Tensor
+    features: torch.Tensor,
+    points: torch.Tensor,
+    window: FeatureWindow,
+    patch: torch.Tensor,
+    extra: ExtraMaps = (),
 ) -> torch.Tensor:
-    """Features of the patch around each point, flattened: [..., P * C] (points [..., 2], patch [P, 2])."""
-    values = sample_features(features, points[..., None, :] + patch, window)  # [..., P, C]
-    return values.flatten(-2)
+    """Features of the patch around each point, flattened: [..., P * C] (points [..., 2], patch [P, 2]).
+
+    With `extra` maps, their features at the same image points follow: [..., P * (C + C_1 + ...)].
+    """
+    where = points[..., None, :] + patch
+    values = [sample_features(features, where, window).flatten(-2)]  # [..., P * C]
+    values += [sample_features(m, where, w).flatten(-2) for m, w in extra]
+    return values[0] if len(values) == 1 else torch.cat(values, dim=-1)
 
 
 def subpixel_offsets(cost: torch.Tensor, best: torch.Tensor, radius: int) -> torch.Tensor:
@@ -125,6 +147,7 @@ def track_handles(
     metric: str = "l1",
     recent_weight: float = 0.5,
     subpixel: bool = True,
+    extra: ExtraMaps = (),
 ) -> Tracked:
     """Patch matching against the initial and the recent descriptor, refined to sub-pixel positions.
 
@@ -132,10 +155,12 @@ def track_handles(
     inside the image) is (1 - w) d(D(q), initial_i) + w d(D(q), recent_i), D(q) the features of the
     patch around q and d the L1 or L2 distance (per patch pixel). The winner is refined by a parabola
     per axis (`subpixel`). A handle is `reliable` when the winners of the two terms alone lie within
-    1 px of each other (with no `recent`, always).
+    1 px of each other (with no `recent`, always). `extra` maps (lower blocks) add their features at
+    the same points to every descriptor.
 
     Shape:
-        features: [1, C, H, W]; points: [N, 2]; initial, recent: [N, P * C]; patch: [P, 2].
+        features: [1, C, H, W]; points: [N, 2]; initial, recent: [N, D] (D = P * C, plus the extra
+        maps' channels); patch: [P, 2].
     """
     if metric not in TRACKING_METRICS:
         raise ValueError(f"metric must be one of {TRACKING_METRICS}, got {metric!r}")
@@ -145,7 +170,8 @@ def track_handles(
         centres = points.round()
         candidates = centres[:, None, :] + offsets[None]  # [N, K, 2]
         inside = ((candidates >= 0) & (candidates <= window.img_resolution - 1)).all(dim=-1)
-        values = patch_descriptors(features, candidates, window, patch)  # [N, K, D]
+        extra = [(m.detach(), w) for m, w in extra]
+        values = patch_descriptors(features, candidates, window, patch, extra)  # [N, K, D]
         scale = 1.0 / patch.shape[0]
         d_init = (_distance(values, initial[:, None, :], metric) * scale).masked_fill(~inside, float("inf"))
         if recent is None or recent_weight <= 0:
@@ -163,5 +189,5 @@ def track_handles(
         if subpixel:
             last = window.img_resolution - 1
             found = (found + subpixel_offsets(cost, best, radius)).clamp(0, last)
-        new_recent = patch_descriptors(features, found, window, patch)
+        new_recent = patch_descriptors(features, found, window, patch, extra)
     return Tracked(found, cost[index, best], reliable, new_recent)

@@ -51,12 +51,14 @@ class DragWorker:
         self._drag_args = (handles, targets, mask, tracker, anchors, guide)
         self._max_steps, self._render_every_s = max_steps, render_every_s
         self._thread = threading.Thread(target=self._run, name=f"drag-{drag_id}", daemon=True)
+        self._stop_requested = threading.Event()
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        """Ask the drag to end after the current step."""
+        """Ask the drag to end after the current step (or before its first, if it has not started)."""
+        self._stop_requested.set()
         self._session.stop()
 
     @property
@@ -70,6 +72,8 @@ class DragWorker:
         last_render = time.monotonic()
         try:
             self._session.start_drag(*self._drag_args)  # reference features: off the GUI thread
+            if self._stop_requested.is_set():  # Stop came while the drag was starting (start_drag clears it)
+                self._session.stop()
             for result in self._session.run(self._max_steps):
                 image = None
                 if time.monotonic() - last_render >= self._render_every_s:

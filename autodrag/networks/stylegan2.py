@@ -57,12 +57,13 @@ def modulated_conv2d(
         styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
 
     w = dcoefs = None
-    if demodulate or fused_modconv:
+    if fused_modconv:
         w = weight.unsqueeze(0) * styles.reshape(batch_size, 1, -1, 1, 1)  # [N, O, I, k, k]
-    if demodulate:
-        dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
-    if demodulate and fused_modconv:
-        w = w * dcoefs.reshape(batch_size, -1, 1, 1, 1)
+        if demodulate:
+            dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
+            w = w * dcoefs.reshape(batch_size, -1, 1, 1, 1)
+    elif demodulate:  # the same sum, sum_i s_i^2 sum_k W_oik^2, without the [N, O, I, k, k] tensor
+        dcoefs = (styles.square() @ weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt()  # [N, O]
 
     if not fused_modconv:
         x = x * styles.to(x.dtype).reshape(batch_size, -1, 1, 1)
@@ -421,7 +422,11 @@ class SynthesisBlock(torch.nn.Module):
         on_cuda = ws.device.type == "cuda"
         dtype = torch.float16 if (self.use_fp16 and on_cuda and not force_fp32) else torch.float32
         if fused_modconv is None:
-            if self.fused_modconv_default == "inference_only":
+            if ws.requires_grad:  # a drag or a projection: the scale-conv-scale form's style gradient
+                fused_modconv = (
+                    False  # is activation-sized work, the fused one's weight-sized (1.2x a drag step)
+                )
+            elif self.fused_modconv_default == "inference_only":
                 fused_modconv = not self.training
             elif isinstance(self.fused_modconv_default, bool) and not self.fused_modconv_default:
                 fused_modconv = False
@@ -532,7 +537,12 @@ class SynthesisNetwork(torch.nn.Module):
         return block_ws
 
     def forward_features(
-        self, ws: torch.Tensor, stop_at: int | None = None, grad_rows: int | None = None, **block_kwargs: Any
+        self,
+        ws: torch.Tensor,
+        stop_at: int | None = None,
+        grad_rows: int | None = None,
+        need_image: bool = True,
+        **block_kwargs: Any,
     ) -> SynthesisOutput:
         """Run blocks 0..stop_at (all when None); return every block's feature map and the image if finished.
 
@@ -541,11 +551,13 @@ class SynthesisNetwork(torch.nn.Module):
             stop_at: last block to run; blocks above it (and every RGB branch) are skipped.
             grad_rows: rows of ws at or above this index are treated as constants (no gradient work
                 for them), e.g. the fixed W+ rows of a drag. None = all rows.
+            need_image: False skips the RGB branch even when every block runs (image None): a drag
+                on the last block's features that needs no image.
         """
         last = self.num_feature_layers - 1 if stop_at is None else stop_at
         if not 0 <= last < self.num_feature_layers:
             raise ValueError(f"stop_at must be in [0, {self.num_feature_layers - 1}], got {stop_at}")
-        finished = last == self.num_feature_layers - 1
+        finished = last == self.num_feature_layers - 1 and need_image
         x = img = None
         features = []
         for index, (res, cur_ws) in enumerate(zip(self.block_resolutions, self._split_ws(ws, grad_rows))):

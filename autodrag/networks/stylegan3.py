@@ -420,12 +420,17 @@ class SynthesisNetwork(torch.nn.Module):
         return (size - rate) / 2, rate
 
     def forward_features(
-        self, ws: torch.Tensor, stop_at: int | None = None, grad_rows: int | None = None, **layer_kwargs: Any
+        self,
+        ws: torch.Tensor,
+        stop_at: int | None = None,
+        grad_rows: int | None = None,
+        need_image: bool = True,
+        **layer_kwargs: Any,
     ) -> SynthesisOutput:
         """Run layers 0..stop_at (all when None); return every layer's output and the image if finished.
 
         `grad_rows`: rows of ws at or above this index are treated as constants (None = all rows),
-        as in the StyleGAN2 network.
+        as in the StyleGAN2 network; `need_image=False` returns no image (it is the last layer's output).
         """
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must be [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
@@ -443,7 +448,7 @@ class SynthesisNetwork(torch.nn.Module):
             features.append(x)
             if index == last:
                 break
-        if last < self.num_feature_layers - 1:
+        if last < self.num_feature_layers - 1 or not need_image:
             return SynthesisOutput(features, None)
         image = (x * self.output_scale if self.output_scale != 1 else x).to(torch.float32)
         return SynthesisOutput(features, image)

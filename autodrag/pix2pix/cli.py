@@ -135,7 +135,9 @@ def train(ctx: click.Context, run_dir: Path, resume: bool, dataset: str | None, 
       torchrun --nproc_per_node 2 "$(which autodrag)" pix2pix train --dataroot data/sign --out runs/ddp
     """
     from autodrag.pix2pix.train import train as run_training
+    from autodrag.runtime import keep_freed_memory
 
+    keep_freed_memory()  # a training process: reuse its large freed blocks (runtime.py)
     dataroot = opts["data__dataroot"]
     if resume:
         given = [

@@ -12,13 +12,14 @@ import torch
 from torch import nn
 
 from autodrag.pix2pix.fastconv import FastConv2d
-from autodrag.pix2pix.layers import conv_bias, init_weights, make_norm
+from autodrag.pix2pix.layers import conv_bias, init_weights, make_norm, two_batches
 
 __all__ = [
     "DiscriminatorConfig",
     "PatchDiscriminator",
     "PixelDiscriminator",
     "build_discriminator",
+    "judge_pair",
     "patch_receptive_field",
 ]
 
@@ -69,7 +70,7 @@ class PatchDiscriminator(nn.Module):
             stride = 2 if n < n_layers else 1
             layers += [
                 nn.Conv2d(prev, width, 4, stride, 1, bias=bias),
-                make_norm(norm, width),
+                make_norm(norm, width, two_batch=True),
                 nn.LeakyReLU(0.2),
             ]
         layers.append(nn.Conv2d(width, 1, 4, 1, 1))
@@ -96,7 +97,7 @@ class PixelDiscriminator(nn.Module):
             nn.Conv2d(in_channels, ndf, 1),
             nn.LeakyReLU(0.2),
             nn.Conv2d(ndf, ndf * 2, 1, bias=conv_bias(norm)),
-            make_norm(norm, ndf * 2),
+            make_norm(norm, ndf * 2, two_batch=True),
             nn.LeakyReLU(0.2),
             nn.Conv2d(ndf * 2, 1, 1),
         )
@@ -117,3 +118,16 @@ def build_discriminator(cfg: DiscriminatorConfig, in_channels: int) -> nn.Module
     else:
         raise ValueError(f"unknown discriminator arch {cfg.arch!r}; expected 'patch' or 'pixel'")
     return init_weights(net, cfg.init, cfg.init_gain)
+
+
+def judge_pair(
+    net: nn.Module, source: torch.Tensor, first: torch.Tensor, second: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``net(source, first), net(source, second)`` computed as one batch, with the same result.
+
+    Batch norm sees each half as its own batch (:func:`~autodrag.pix2pix.layers.two_batches`), so
+    the logits equal two separate calls; one pass saves a weight reorder per conv on CPU.
+    """
+    with two_batches(net):
+        logits = net(torch.cat([source, source]), torch.cat([first, second]))
+    return logits[: source.shape[0]], logits[source.shape[0] :]

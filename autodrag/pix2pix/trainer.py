@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from autodrag.pix2pix.config import TrainConfig
-from autodrag.pix2pix.discriminators import build_discriminator
+from autodrag.pix2pix.discriminators import build_discriminator, judge_pair
 from autodrag.pix2pix.losses import discriminator_loss, generator_adversarial_loss, gradient_penalty
 from autodrag.pix2pix.networks import build_translator
 from autodrag.pix2pix.schedules import build_scheduler, step_scheduler
@@ -116,8 +116,13 @@ class Pix2PixTrainer:
         set_requires_grad(self.netD, True)
         self.optD.zero_grad(set_to_none=True)
         with self._autocast():
-            pred_real = self.D(real_a, real_b).float()
-            pred_fake = self.D(real_a, fake_b.detach()).float()
+            if self.D is self.netD:  # one batched pass, same logits (DDP's wrapper needs its own forward)
+                pred_real, pred_fake = (
+                    p.float() for p in judge_pair(self.netD, real_a, real_b, fake_b.detach())
+                )
+            else:
+                pred_real = self.D(real_a, real_b).float()
+                pred_fake = self.D(real_a, fake_b.detach()).float()
         loss_real, loss_fake = discriminator_loss(cfg.gan_mode, pred_real, pred_fake)
         # vanilla / lsgan: halve D's objective so it learns more slowly than G (as in the paper)
         loss_d = (loss_real + loss_fake) * (0.5 if cfg.gan_mode in ("vanilla", "lsgan") else 1.0)

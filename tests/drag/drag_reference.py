@@ -127,7 +127,10 @@ class FullResolutionDrag:
         return torch.cat([self.base[:rows] + self.delta, self.base[rows:]], dim=0)
 
     def features_up(self, ws: torch.Tensor) -> torch.Tensor:
-        out = self.G.synthesis.forward_features(ws[None], noise_mode="const")  # the whole generator
+        # The whole generator, as DragGAN's renderer runs it: NVIDIA's eval-mode rule, fused modulation
+        # (AutoDrag's own default switches to the scale-conv-scale form when the latent needs gradients).
+        kwargs = {"fused_modconv": True} if getattr(self.G, "family", "") == "stylegan2" else {}
+        out = self.G.synthesis.forward_features(ws[None], noise_mode="const", **kwargs)
         self.image = out.image
         return upsample_to_image(out.features[self.index], self.offset, self.extent, self.R)
 

@@ -2,8 +2,9 @@
 
 At every step of a fast drag, the full-resolution reference (whole generator, feature map upsampled
 to image size) is evaluated on the same latent: it must track the handles to the same pixels and give
-the same loss. Tolerances: 1e-4 relative where the feature map has image resolution (scale 1: the two
-are the same function); 3 % where it is upsampled 2x (bilinear-of-bilinear vs direct bilinear for
+the same loss. Tolerances: 5e-4 relative where the feature map has image resolution (scale 1: the two
+are the same function, evaluated in a different float order: the drag's latent needs gradients, so its
+modulation takes the scale-conv-scale form, the no-grad reference the fused one); 3 % where it is upsampled 2x (bilinear-of-bilinear vs direct bilinear for
 sub-pixel offsets, and the mask term averaged before vs after upsampling).
 """
 
@@ -48,7 +49,7 @@ def _compare(G, ws, handles, targets, movable, config, steps, rtol):
     return losses
 
 
-@pytest.mark.parametrize("feature_index,rtol", [(5, 1e-4), (4, 0.03)])
+@pytest.mark.parametrize("feature_index,rtol", [(5, 5e-4), (4, 0.03)])
 def test_stylegan2_same_points_and_losses(G128, ws128, feature_index, rtol):
     movable = torch.zeros(128, 128)
     movable[30:100, 30:100] = 1

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from autodrag.drag import FeatureWindow, sample_features, square_offsets, track_points
-from autodrag.drag.tracking import patch_offsets, subpixel_offsets, track_handles
+from autodrag.drag.tracking import patch_descriptors, patch_offsets, subpixel_offsets, track_handles
 from tests.drag.drag_reference import track_full, upsample_to_image
 
 
@@ -141,3 +141,21 @@ def test_a_drag_does_not_stop_on_unreliable_tracking(G64, ws64, monkeypatch):
     session.stop(), list(session.run())
     session.start_drag([[30.0, 26.0]], [[30.0, 30.0]])
     assert session.step().reason == "converged"
+
+
+def test_a_lower_map_in_the_descriptor_resolves_what_the_drag_map_cannot():
+    """A drag map that is flat around the handle cannot place it; a half-resolution map below it
+    with structure there can, when its features are part of the descriptor (`track_blocks=2`)."""
+    flat = torch.zeros(1, 4, 48, 48)
+    lower, lower_window = _smooth_map()[:, :, ::2, ::2].contiguous(), FeatureWindow(48, 0.0, 24.0)
+    window = FeatureWindow(48, 0.0, 48.0)
+    patch = patch_offsets(0, window)
+    truth = torch.tensor([[20.0, 21.0], [26.0, 17.0]])
+    extra = [(lower, lower_window)]
+    refs = patch_descriptors(flat, truth, window, patch, extra)
+    assert refs.shape == (2, 4 + lower.shape[1])
+    start = truth + torch.tensor([2.0, -2.0])
+    alone = track_handles(flat, start, refs[:, :4], None, window, 4, patch, subpixel=False).points
+    both = track_handles(flat, start, refs, None, window, 4, patch, subpixel=False, extra=extra).points
+    assert (alone - truth).norm(dim=1).min() > 1  # ties on the flat map: the first candidate wins
+    torch.testing.assert_close(both, truth)

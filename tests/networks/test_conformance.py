@@ -113,3 +113,44 @@ def test_stopping_early_skips_the_rgb_branch(loaded):
     assert len(calls) > 0
     for h in hooks:
         h.remove()
+
+
+def test_modulation_forms_match_and_gradients_take_the_cheaper_one(loaded, monkeypatch):
+    """A latent needing gradients runs the scale-conv-scale form (its demodulation from [O, I] sums);
+    it gives the fused form's image and, through autograd, the same latent gradient."""
+    name, G, ref = loaded
+    if getattr(G, "family", "") != "stylegan2":
+        pytest.skip(f"{name}: StyleGAN3 layers have one modulation form")
+    import autodrag.networks.stylegan2 as sg2
+
+    seen = []
+    original = sg2.modulated_conv2d
+    monkeypatch.setattr(
+        sg2, "modulated_conv2d", lambda **kw: seen.append(kw["fused_modconv"]) or original(**kw)
+    )
+    images, grads = [], []
+    for fused in (True, None):  # None: the block's rule, here with a latent that needs gradients
+        seen.clear()
+        ws = torch.from_numpy(ref["ws_psi1"][:1]).clone().requires_grad_(True)
+        image = G.synthesis(ws, noise_mode="const", fused_modconv=fused)
+        image.square().mean().backward()
+        images.append(image.detach())
+        grads.append(ws.grad.clone())
+        assert set(seen) == {fused is True}
+    torch.testing.assert_close(images[1], images[0], rtol=0, atol=TOL)
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-4, atol=1e-7)
+    with torch.no_grad():  # without gradients the rule is NVIDIA's again: fused in eval mode
+        seen.clear()
+        G.synthesis(torch.from_numpy(ref["ws_psi1"][:1]), noise_mode="const")
+        assert set(seen) == {True}
+
+
+def test_need_image_false_skips_the_rgb_branch_at_the_last_block(loaded):
+    _, G, ref = loaded
+    ws = torch.from_numpy(ref["ws_psi1"][:1])
+    last = G.synthesis.num_feature_layers - 1
+    with torch.no_grad():
+        full = G.synthesis.forward_features(ws, noise_mode="const")
+        bare = G.synthesis.forward_features(ws, stop_at=last, need_image=False, noise_mode="const")
+    assert full.image is not None and bare.image is None
+    torch.testing.assert_close(bare.features[last], full.features[last], rtol=0, atol=0)

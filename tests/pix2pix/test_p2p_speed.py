@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 import torch
 from torch import nn
 
+from autodrag.pix2pix.discriminators import DiscriminatorConfig, build_discriminator, judge_pair
 from autodrag.pix2pix.fastconv import SMALL_POSITIONS, FastConv2d, FastConvTranspose2d
+from autodrag.pix2pix.layers import SplitBatchNorm2d
 from autodrag.pix2pix.networks import GeneratorConfig, build_translator
 from autodrag.pix2pix.trainer import Pix2PixTrainer
 
@@ -73,3 +76,92 @@ def test_trainer_uses_fused_adam_and_keeps_it_on_resume(make_config, small_root:
     again = Pix2PixTrainer(cfg, torch.device("cpu"))
     again.load_state_dict(state)
     assert all(g["fused"] for opt in (again.optG, again.optD) for g in opt.param_groups)
+
+
+@pytest.mark.parametrize("norm", ["batch", "instance", "layer", "none"])
+@pytest.mark.parametrize("arch", ["patch", "pixel"])
+def test_judging_a_pair_in_one_pass_equals_two_calls(norm: str, arch: str) -> None:
+    torch.manual_seed(0)
+    one = build_discriminator(DiscriminatorConfig(arch=arch, norm=norm), in_channels=6)
+    two = copy.deepcopy(one)
+    source, real, fake = (torch.randn(3, 3, 32, 32) for _ in range(3))
+    fake.requires_grad_()
+    fake_two = fake.detach().clone().requires_grad_()
+    for _ in range(2):  # the second round starts from running statistics the first one moved
+        real_one, fake_one = judge_pair(one, source, real, fake)
+        real_sep, fake_sep = two(source, real), two(source, fake_two)
+        torch.testing.assert_close(real_one, real_sep, rtol=0, atol=0)
+        torch.testing.assert_close(fake_one, fake_sep, rtol=0, atol=0)
+        (real_one.square().mean() + fake_one.mean()).backward()
+        (real_sep.square().mean() + fake_sep.mean()).backward()
+    torch.testing.assert_close(fake.grad, fake_two.grad, atol=1e-6, rtol=1e-5)
+    for (name, a), b in zip(one.named_parameters(), two.parameters()):
+        torch.testing.assert_close(a.grad, b.grad, atol=1e-6, rtol=1e-5, msg=name)
+    for (name, a), b in zip(one.named_buffers(), two.buffers()):  # running mean / var, batches tracked
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5, msg=name)
+    assert all(m.halves == 1 for m in one.modules() if isinstance(m, SplitBatchNorm2d))  # reset on exit
+
+
+def test_trainer_judges_real_and_fake_in_one_discriminator_pass(make_config, small_root: Path) -> None:
+    trainer = Pix2PixTrainer(make_config(small_root), torch.device("cpu"))
+    batches = []
+    trainer.netD.register_forward_pre_hook(lambda _m, args: batches.append(args[0].shape[0]))
+    a, b = torch.rand(2, 1, 1, 32, 32) * 2 - 1
+    trainer.training_step({"A": a, "B": b})
+    assert batches == [2, 1]  # D step: real + fake as one batch of 2; G step: the fake alone
+
+
+def test_split_batch_norm_with_a_cumulative_average_equals_two_calls() -> None:
+    split, plain = SplitBatchNorm2d(4, momentum=None), nn.BatchNorm2d(4, momentum=None)
+    x = torch.randn(4, 4, 5, 5)
+    split.halves = 2
+    torch.testing.assert_close(split(x), torch.cat([plain(x[:2]), plain(x[2:])]))
+    torch.testing.assert_close(split.running_mean, plain.running_mean)
+    torch.testing.assert_close(split.running_var, plain.running_var)
+
+
+_FREED_MEMORY_PROBE = """
+import sys, torch
+from autodrag.runtime import keep_freed_memory
+kept = keep_freed_memory() if sys.argv[1] == "keep" else None
+def rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+before = rss_mib()
+block = torch.ones(64 * 2**20 // 4)  # 64 MiB, touched
+held = rss_mib()
+del block
+print(kept, round(held - before), round(rss_mib() - before))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads RSS from Linux's /proc")
+def test_training_process_keeps_freed_blocks_for_reuse() -> None:
+    import subprocess
+    import sys
+
+    def probe(mode: str) -> list[str]:
+        out = subprocess.run(
+            [sys.executable, "-c", _FREED_MEMORY_PROBE, mode], capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()
+
+    kept, held, after = probe("keep")
+    assert kept == "True" and int(held) >= 60 and int(after) >= 60  # freed, but kept for the next step
+    _, held, after = probe("default")
+    assert int(held) >= 60 and int(after) < 10  # glibc's default: the block goes back to the system
+
+
+def test_pix2pix_train_keeps_freed_memory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    import autodrag.runtime
+    from autodrag.cli import main
+
+    calls = []
+    monkeypatch.setattr(autodrag.runtime, "keep_freed_memory", lambda: calls.append(1) or True)
+    result = CliRunner().invoke(
+        main, ["pix2pix", "train", "--dataroot", str(tmp_path / "none"), "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code != 0 and calls == [1]
