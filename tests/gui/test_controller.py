@@ -128,3 +128,30 @@ def test_bad_drag_input_from_the_worker_reaches_the_status_line(ctrl):
     ctrl.click_image(10, 20)
     ctrl.start()  # the session is still usable
     assert ctrl.wait_idle(60) and "drag " in ctrl.status and "failed" not in ctrl.status
+
+
+def test_stop_before_the_drag_has_started_is_not_lost(ctrl, monkeypatch):
+    """Stop lands while the worker is still in `start_drag` (which clears the session's stop flag):
+    the drag still ends as stopped, before its first step."""
+    import threading
+
+    from autodrag.drag import DragSession
+
+    entered, release = threading.Event(), threading.Event()
+    original = DragSession.start_drag
+
+    def slow_start(self, *args, **kwargs):
+        entered.set()
+        release.wait(30)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DragSession, "start_drag", slow_start)
+    ctrl.set_drag_options(max_steps=10_000)
+    ctrl.click_image(10, 10)
+    ctrl.click_image(50, 50)
+    ctrl.start()
+    assert entered.wait(30)
+    ctrl.stop()  # before start_drag has finished
+    release.set()
+    assert ctrl.wait_idle(60)
+    assert "stopped" in ctrl.status and ctrl.step == 0, ctrl.status
