@@ -233,17 +233,7 @@ def drag(
             )
         except DragInputError as exc:
             raise click.BadParameter(str(exc)) from None
-        opts = PhotoOptions.from_cli(
-            ckpt=ckpt,
-            backend=backend,
-            face_index=face_index,
-            steps_w=steps_w,
-            steps_wplus=steps_wplus,
-            steps_tune=steps_tune,
-            no_tune=no_tune,
-            framing=framing,
-            device=device,
-        )
+        opts = PhotoOptions.from_params(click.get_current_context().params)
         drag_photo_cli(photo, pairs, movable, outdir, project_dir, opts, config)
         return
     G = open_generator(ckpt, resolve_device(device))

@@ -115,12 +115,18 @@ def test_stopping_early_skips_the_rgb_branch(loaded):
         h.remove()
 
 
-def test_modulation_forms_match_and_gradients_take_the_cheaper_one(loaded, monkeypatch):
+@pytest.fixture(scope="module", params=[f for f in FIXTURES if f.startswith("sg2")])
+def loaded_sg2(request, nvidia_pickles):
+    """The StyleGAN2 fixtures only (StyleGAN3 layers have one modulation form)."""
+    G = load_generator(nvidia_pickles / f"{request.param}.pkl")
+    return request.param, G, dict(np.load(nvidia_pickles / f"{request.param}.ref.npz"))
+
+
+def test_modulation_forms_match_and_gradients_take_the_cheaper_one(loaded_sg2, monkeypatch):
     """A latent needing gradients runs the scale-conv-scale form (its demodulation from [O, I] sums);
     it gives the fused form's image and, through autograd, the same latent gradient."""
-    name, G, ref = loaded
-    if getattr(G, "family", "") != "stylegan2":
-        pytest.skip(f"{name}: StyleGAN3 layers have one modulation form")
+    _, G, ref = loaded_sg2
+    assert G.family == "stylegan2"
     import autodrag.networks.stylegan2 as sg2
 
     seen = []
