@@ -10,8 +10,8 @@ interleaved per pair and point count so that load from other jobs hits them alik
   DragGAN's settings: whole generator every step, feature map upsampled to the image, integer-argmin
   L2 tracking in a square of half-size round(12 / 512 * R), motion disc radius 3 / 512 * R, Adam
   lr 1e-3 on W+ rows 0-5, stop when every tracked handle is within max(2 / 512 * R, 2) px.
-- **AutoDrag defaults**: `DragSession` with `DragConfig()`.
-- **AutoDrag, DragGAN settings**: `DragSession` with DragGAN's values (`draggan_config`: its lr, radii, L2
+- **AutoDrag defaults**: `DragSession` with `DragConfig()` (the automatic drag map: the 32 px block here).
+- **AutoDrag, DragGAN settings**: `DragSession` with DragGAN's values (`draggan_config`: its map, lr, radii, L2
   integer-argmin tracking on the start feature, 2 px stop, no patience).
 
 Each drag runs to its stop rule or `--steps`. The judge: the same detector re-detects the landmarks
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 import platform
 import sys
@@ -64,7 +65,8 @@ DRAGGAN_LR = 1e-3  # DragGAN's renderer: Adam lr 0.001 on w[:, :6]
 
 
 def draggan_config(resolution: int, max_steps: int) -> DragConfig:
-    """`DragConfig` with DragGAN's values: lr 1e-3, r1 3 / r2 12 at 512 px, L2 integer tracking, 2 px stop."""
+    """`DragConfig` with DragGAN's values: its feature map (block 6), lr 1e-3, r1 3 / r2 12 at 512 px, L2
+    integer tracking, 2 px stop."""
     values = dict(
         max_steps=max_steps,
         lr=DRAGGAN_LR,
@@ -79,6 +81,7 @@ def draggan_config(resolution: int, max_steps: int) -> DragConfig:
         track_patch=0,
         track_blocks=1,
         patience=0,
+        draggan_map=True,
     )
     known = {f.name for f in fields(DragConfig)}
     return DragConfig(**{k: v for k, v in values.items() if k in known})
@@ -229,6 +232,42 @@ def print_table(table: dict) -> None:
         )
 
 
+def print_ratios(table: dict) -> None:
+    """AutoDrag defaults against the DragGAN rule: MD and time per edit, as ratios (the issue's targets)."""
+    if not {"draggan", "autodrag"} <= set(table):
+        return
+    ours, theirs = table["autodrag"], table["draggan"]
+    counts = [c for c in POINT_COUNTS if c in ours and c in theirs]
+    for key, name in (("md", "MD"), ("seconds_median", "median s/edit"), ("ms_per_step", "ms/step")):
+        ratios = " / ".join(f"{ours[c][key] / theirs[c][key]:.3f}" for c in counts)
+        print(f"AutoDrag defaults / DragGAN rule, {name} at {' / '.join(map(str, counts))} points: {ratios}")
+
+
+def merge_shards(paths: list[Path], out: Path | None) -> None:
+    """The table over the edits of several shards' --json files (each pair counted once)."""
+    records, seen = [], set()
+    for path in paths:
+        for record in json.loads(Path(path).read_text())["records"]:
+            key = (tuple(record["pair"]), record["points"], record["row"])
+            if key not in seen:
+                seen.add(key)
+                records.append(record)
+    rows = tuple(r for r in ROWS if any(rec["row"] == r for rec in records))
+    table = summarise(records, rows)
+    pairs = len({tuple(r["pair"]) for r in records})
+    print(f"{pairs} pairs, {len(records)} edits from {len(paths)} files")
+    print_table(table)
+    print_ratios(table)
+    if out:
+        write_results(out, {"merge": [str(p) for p in paths]}, records, table)
+
+
+def write_results(path: Path, args: dict, records: list[dict], table: dict) -> None:
+    """Every edit and the table, as JSON (written atomically)."""
+    table_json = {r: {str(c): v for c, v in t.items()} for r, t in table.items()}
+    write_json_atomic(path, {"args": args, "records": records, "table": table_json})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -249,7 +288,22 @@ def main() -> None:
         help="change a DragConfig field of the AutoDrag-defaults row (for ablations; repeatable)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write every edit and the table here")
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="print (and with --json write) the table of the edits in these --json files of shards, "
+        "e.g. --first-seed 0 --pairs 6 and --first-seed 12 --pairs 6 run at once; runs nothing",
+    )
     args = parser.parse_args()
+    if args.merge:
+        missing = [str(p) for p in args.merge if not p.is_file()]
+        if missing:
+            parser.error(f"--merge: no such file: {', '.join(missing)}")
+        merge_shards(args.merge, args.json)
+        return
     counts = tuple(int(c) for c in args.points.split(","))
     rows = tuple(args.rows.split(","))
     if not set(counts) <= set(POINT_COUNTS):
@@ -291,15 +345,9 @@ def main() -> None:
         )
     table = summarise(records, rows)
     print_table(table)
+    print_ratios(table)
     if args.json:
-        write_json_atomic(
-            args.json,
-            {
-                "args": vars(args) | {"json": str(args.json)},
-                "records": records,
-                "table": {r: {str(c): v for c, v in t.items()} for r, t in table.items()},
-            },
-        )
+        write_results(args.json, vars(args) | {"json": str(args.json), "merge": None}, records, table)
 
 
 if __name__ == "__main__":

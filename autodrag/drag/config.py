@@ -7,9 +7,17 @@ from dataclasses import dataclass
 
 from autodrag.drag.errors import DragInputError
 
-__all__ = ["NOISE_MODES", "PAPER_TRACKING", "TRACKING_METRICS", "DragConfig", "DragScales"]
+__all__ = [
+    "DRAGGAN_MAP_RESOLUTION",
+    "NOISE_MODES",
+    "PAPER_TRACKING",
+    "TRACKING_METRICS",
+    "DragConfig",
+    "DragScales",
+]
 
 TRACKING_METRICS = ("l1", "l2")
+DRAGGAN_MAP_RESOLUTION = 128  # DragGAN's drag map (StyleGAN2 block 6) is 128 px, or the image when smaller
 NOISE_MODES = ("const", "none", "random")
 # DragConfig changes that give the paper's tracking and stop rule: one feature vector, matched against the
 # start feature only, on pixel centres; arrival on the tracked distance alone (floor 0.75 px).
@@ -45,7 +53,7 @@ class DragConfig:
     lr: float = 2e-3  # Adam learning rate on the latent (the paper's value for face models).
     w_plus: bool = True  # Optimise W+ rows [0, w_plus_rows) (True) or one w shared by all rows (False).
     w_plus_rows: int = 6  # Leading W+ rows optimised; the others stay at the drag's start latent.
-    r1: float = 3.0  # Motion-supervision disc radius.
+    r1: float = 3.0  # Motion-supervision disc radius (kept in drag-map pixels on a coarser map: `scaled`).
     r2: float = 12.0  # Tracking search square half-size (at least 1 px after scaling).
     mask_weight: float = 20.0  # lambda: weight of |(F - F0) * (1 - M)|_1 (only used with a mask).
     image_mask_weight: float = 0.0  # Weight of |(I - I0) * (1 - M)|_1 on the RGB image in [-1, 1]
@@ -74,7 +82,11 @@ class DragConfig:
     # 30 for <= 5 handles, 90 for more. On the bundled model 30 ended 5-point drags after ~100 steps instead of
     # 300 at the same MD; 68-point drags need 90 (30 stopped them at MD 2.5 px; docs/BENCHMARKS.md).
     latent_reg: float = 0.0  # Weight of mean((w - w_start)^2) over the optimised rows; 0 = off.
-    feature_index: int | None = None  # Synthesis feature map; None = G.synthesis.drag_feature_index.
+    feature_index: int | None = None  # Synthesis feature map; None = automatic (see `draggan_map`).
+    draggan_map: bool = False  # With feature_index None: True = DragGAN's map (drag_feature_index) always.
+    # Otherwise DragGAN's map unless that is a small model's full-resolution last block; then the block at a
+    # quarter of the image (`coords.automatic_feature_index`; at 128 px the 64-channel 32 px block, not the
+    # 16-channel 128 px one: MD 0.55-0.68x on the bundled model, docs/BENCHMARKS.md). Presets keep DragGAN's.
     noise_mode: str = "const"  # Synthesis noise while dragging and rendering: 'const', 'none', 'random'.
     reference_resolution: int = 512  # Resolution at which r1, r2, mask_weight, stop_distance are given.
 
@@ -133,12 +145,20 @@ class DragConfig:
             if not ok:
                 raise DragInputError(message)
 
-    def scaled(self, resolution: int, num_handles: int) -> DragScales:
-        """r1, r2, lambda and the stop distance for a `resolution`-pixel image and `num_handles` handles."""
+    def scaled(self, resolution: int, num_handles: int, map_pixel: float | None = None) -> DragScales:
+        """r1, r2, lambda and the stop distance for a `resolution`-pixel image and `num_handles` handles.
+
+        Lengths scale with resolution / `reference_resolution`. With `map_pixel` (image pixels per pixel
+        of the drag feature map), r1 also keeps its size in map pixels relative to DragGAN's map at this
+        resolution: the same disc on DragGAN's map, a proportionally larger one on a coarser map (a
+        disc well under one map pixel would supervise a single point there).
+        """
         scale = resolution / self.reference_resolution
         stop = self.stop_distance if self.stop_distance is not None else (1.0 if num_handles <= 5 else 2.0)
+        draggan_pixel = max(1.0, resolution / DRAGGAN_MAP_RESOLUTION)
+        coarser = 1.0 if map_pixel is None else map_pixel / draggan_pixel
         return DragScales(
-            r1=self.r1 * scale,
+            r1=self.r1 * scale * coarser,
             r2=max(1, round(self.r2 * scale)),
             mask_weight=self.mask_weight * scale,
             stop_distance=max(stop * scale, self.min_stop_distance),

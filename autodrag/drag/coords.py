@@ -32,6 +32,7 @@ __all__ = [
     "as_handles_and_targets",
     "as_movable_mask",
     "as_points",
+    "automatic_feature_index",
     "fixed_weight_map",
     "rowcol_to_xy",
     "sample_features",
@@ -62,6 +63,19 @@ def rowcol_to_xy(points: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray
 def xy_to_rowcol(points: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
     """`(x, y)` (landmarks, PIL) -> `(row, col)` (the drag engine): the inverse of `rowcol_to_xy`."""
     return _swap_axes(points)
+
+
+def automatic_feature_index(synthesis: torch.nn.Module, smallest: int = 32) -> int:
+    """The drag map AutoDrag picks: DragGAN's (block 6, a quarter of a 512 px image, half of a 256 px
+    one) unless on a small model that index is the last, full-resolution block; then the StyleGAN2
+    block at a quarter of the image resolution, at least `smallest` px (at 128 px the 64-channel 32 px
+    block instead of the 16-channel 128 px one). StyleGAN3 (layers, not blocks): DragGAN's index."""
+    resolutions = getattr(synthesis, "block_resolutions", None)
+    draggan = int(synthesis.drag_feature_index)
+    if not resolutions or resolutions[draggan] < int(synthesis.img_resolution):
+        return draggan
+    wanted = max(int(synthesis.img_resolution) // 4, smallest)
+    return next((i for i, res in enumerate(resolutions) if res >= wanted), draggan)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from autodrag.drag.coords import (
     as_handles_and_targets,
     as_movable_mask,
     as_points,
+    automatic_feature_index,
 )
 from autodrag.drag.errors import DragInputError, DragStateError
 from autodrag.drag.history import History, Snapshot
@@ -118,7 +119,9 @@ class DragSession:
     @config.setter
     def config(self, config: DragConfig) -> None:
         synthesis = self._G.synthesis
-        index = synthesis.drag_feature_index if config.feature_index is None else config.feature_index
+        index = config.feature_index
+        if index is None:
+            index = synthesis.drag_feature_index if config.draggan_map else automatic_feature_index(synthesis)
         if not 0 <= index < synthesis.num_feature_layers:
             raise DragInputError(
                 f"feature_index must be in [0, {synthesis.num_feature_layers - 1}], got {index}"
@@ -252,7 +255,7 @@ class DragSession:
             f0, i0, maps0 = self._synthesize(base, with_image=image_term)
         rows = config.w_plus_rows if config.w_plus else 1
         delta = torch.zeros([rows, base.shape[1]], device=self._device, requires_grad=True)
-        scales = config.scaled(self._resolution, p.shape[0])
+        scales = config.scaled(self._resolution, p.shape[0], map_pixel=max(1.0, 1.0 / window.scale))
         offsets = disc_offsets(scales.r1, self._device)
         patch = patch_offsets(config.track_patch, window, self._device)
         below = range(self._feature_index - 1, max(self._feature_index - config.track_blocks, -1), -1)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
 from autodrag.drag import DragConfig, DragInputError, DragSession, DragStateError, sample_features
+from autodrag.drag.coords import automatic_feature_index
 
-FAST = DragConfig(r1=8, r2=16, lr=5e-3)  # radii scaled to 64 px: r1 = 1 px, r2 = 2 px
+FAST = DragConfig(r1=8, r2=16, lr=5e-3)  # at 64 px: r2 = 2 px, r1 = 2 px on the automatic 32 px map
 
 
 def _movable_centre() -> np.ndarray:
@@ -56,7 +58,7 @@ def test_each_step_runs_synthesis_only_up_to_the_feature_map(G64, ws64, monkeypa
     session.start_drag([[20, 20]], [[20, 30]])
     for _ in range(3):
         session.step()
-    assert calls == [G64.synthesis.drag_feature_index] * 4  # F0 + 3 steps, never the whole generator
+    assert calls == [automatic_feature_index(G64.synthesis)] * 4  # F0 + 3 steps, never the whole generator
     assert all(p.grad is None and not p.requires_grad for p in G64.parameters())
     assert session.render().shape == (1, 3, 64, 64)
 
@@ -102,7 +104,9 @@ def test_undo_redo_history(G64, ws64):
 
 def test_converged_drag_stops_at_once_and_keeps_history(G64, ws64):
     session = DragSession(G64, ws64, FAST)
-    session.start_drag([[20, 20]], [[20, 20.5]])  # within the stop distance already
+    # 0.3 px: within the stop distance, with room for sub-pixel tracking to read the unchanged content
+    # a few hundredths of a pixel off (the start features are taken without gradients, the step's with)
+    session.start_drag([[20, 20]], [[20, 20.3]])
     results = list(session.run())
     assert len(results) == 1 and results[0].reason == "converged" and results[0].loss is None
     assert torch.equal(session.latent, ws64) and not session.can_undo
@@ -231,6 +235,38 @@ def test_scaled_parameters():
     assert scales.r2 == 2 and scales.stop_distance == 0.5  # 1.5 rounds to 2; the floor of sub-pixel tracking
     assert DragConfig(subpixel=False, min_stop_distance=0.75).scaled(64, 1).stop_distance == 0.75
     assert DragConfig().scaled(16, 1).r2 == 1  # never less than a 1-pixel search
+
+
+def test_the_motion_disc_keeps_its_size_in_drag_map_pixels():
+    config = DragConfig()
+    for resolution, draggan_pixel in ((512, 4.0), (1024, 8.0), (128, 1.0), (64, 1.0)):  # DragGAN's map
+        scaled = config.scaled(resolution, 1, map_pixel=draggan_pixel)
+        assert scaled == config.scaled(resolution, 1)  # on DragGAN's map: the resolution rule alone
+    assert config.scaled(128, 1).r1 == 0.75  # a single point on the 128 px map of a 128 px model ...
+    assert config.scaled(128, 1, map_pixel=4.0).r1 == 3.0  # ... 0.75 map pixels on its 32 px map
+    assert config.scaled(128, 1, map_pixel=4.0).r2 == config.scaled(128, 1).r2  # the search square does not
+
+
+def test_the_automatic_drag_map_is_draggans_unless_that_is_the_full_resolution_block():
+    def synthesis(resolution: int) -> SimpleNamespace:
+        blocks = [2**k for k in range(2, resolution.bit_length())]
+        return SimpleNamespace(
+            block_resolutions=blocks, img_resolution=resolution, drag_feature_index=min(5, len(blocks) - 1)
+        )
+
+    picked = {
+        r: synthesis(r).block_resolutions[automatic_feature_index(synthesis(r))]
+        for r in (64, 128, 256, 512, 1024)
+    }
+    assert picked == {64: 32, 128: 32, 256: 128, 512: 128, 1024: 128}  # from 256 px up: DragGAN's block 6
+    layers = SimpleNamespace(img_resolution=256, drag_feature_index=5)  # StyleGAN3: layers, DragGAN's index
+    assert automatic_feature_index(layers) == 5
+
+
+def test_a_session_drags_the_automatic_map_unless_told_draggans(G64, ws64):
+    assert DragSession(G64, ws64).window.extent == 32  # 64 px model: the 32 px block
+    assert DragSession(G64, ws64, DragConfig(draggan_map=True)).window.extent == 64  # DragGAN's: the last one
+    assert DragSession(G64, ws64, DragConfig(feature_index=2, draggan_map=True)).window.extent == 16
 
 
 def test_an_image_tracker_replaces_feature_tracking(G64, ws64):
