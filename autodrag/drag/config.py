@@ -7,17 +7,9 @@ from dataclasses import dataclass
 
 from autodrag.drag.errors import DragInputError
 
-__all__ = [
-    "DRAGGAN_MAP_RESOLUTION",
-    "NOISE_MODES",
-    "PAPER_TRACKING",
-    "TRACKING_METRICS",
-    "DragConfig",
-    "DragScales",
-]
+__all__ = ["NOISE_MODES", "PAPER_TRACKING", "TRACKING_METRICS", "DragConfig", "DragScales"]
 
 TRACKING_METRICS = ("l1", "l2")
-DRAGGAN_MAP_RESOLUTION = 128  # DragGAN's drag map (StyleGAN2 block 6) is 128 px, or the image when smaller
 NOISE_MODES = ("const", "none", "random")
 # DragConfig changes that give the paper's tracking and stop rule: one feature vector, matched against the
 # start feature only, on pixel centres; arrival on the tracked distance alone (floor 0.75 px).
@@ -145,20 +137,18 @@ class DragConfig:
             if not ok:
                 raise DragInputError(message)
 
-    def scaled(self, resolution: int, num_handles: int, map_pixel: float | None = None) -> DragScales:
+    def scaled(self, resolution: int, num_handles: int, coarsening: float = 1.0) -> DragScales:
         """r1, r2, lambda and the stop distance for a `resolution`-pixel image and `num_handles` handles.
 
-        Lengths scale with resolution / `reference_resolution`. With `map_pixel` (image pixels per pixel
-        of the drag feature map), r1 also keeps its size in map pixels relative to DragGAN's map at this
-        resolution: the same disc on DragGAN's map, a proportionally larger one on a coarser map (a
-        disc well under one map pixel would supervise a single point there).
+        Lengths scale with resolution / `reference_resolution`. `coarsening` is how many times larger a
+        pixel of the drag map is than one of DragGAN's map for this generator (1 on DragGAN's map): r1
+        grows with it, so the disc keeps its size in map pixels (a disc well under one map pixel would
+        supervise a single point).
         """
         scale = resolution / self.reference_resolution
         stop = self.stop_distance if self.stop_distance is not None else (1.0 if num_handles <= 5 else 2.0)
-        draggan_pixel = max(1.0, resolution / DRAGGAN_MAP_RESOLUTION)
-        coarser = 1.0 if map_pixel is None else map_pixel / draggan_pixel
         return DragScales(
-            r1=self.r1 * scale * coarser,
+            r1=self.r1 * scale * coarsening,
             r2=max(1, round(self.r2 * scale)),
             mask_weight=self.mask_weight * scale,
             stop_distance=max(stop * scale, self.min_stop_distance),

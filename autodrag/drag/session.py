@@ -255,7 +255,8 @@ class DragSession:
             f0, i0, maps0 = self._synthesize(base, with_image=image_term)
         rows = config.w_plus_rows if config.w_plus else 1
         delta = torch.zeros([rows, base.shape[1]], device=self._device, requires_grad=True)
-        scales = config.scaled(self._resolution, p.shape[0], map_pixel=max(1.0, 1.0 / window.scale))
+        draggan_window = FeatureWindow.of(self._G, self._G.synthesis.drag_feature_index)
+        scales = config.scaled(self._resolution, p.shape[0], coarsening=draggan_window.scale / window.scale)
         offsets = disc_offsets(scales.r1, self._device)
         patch = patch_offsets(config.track_patch, window, self._device)
         below = range(self._feature_index - 1, max(self._feature_index - config.track_blocks, -1), -1)

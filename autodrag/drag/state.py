@@ -32,9 +32,8 @@ class DragState:
     targets: torch.Tensor  # [N, 2]
     references: torch.Tensor  # [N, P * C] the features of the patch around each handle in F0 (f_i for P = 1).
     patch: torch.Tensor  # [P, 2] image-pixel offsets of the tracking patch (`tracking.patch_offsets`).
-    track_maps: tuple[
-        tuple[int, FeatureWindow], ...
-    ]  # Lower feature maps (index, window) in the descriptors.
+    # Lower feature maps (index, window) whose features the tracking descriptors include.
+    track_maps: tuple[tuple[int, FeatureWindow], ...]
     scales: DragScales
     offsets: torch.Tensor  # [K, 2] the motion-supervision disc.
     terms: list[LossTerm] = field(default_factory=list)  # Added to the motion loss, in this order.

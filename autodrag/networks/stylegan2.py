@@ -422,10 +422,10 @@ class SynthesisBlock(torch.nn.Module):
         on_cuda = ws.device.type == "cuda"
         dtype = torch.float16 if (self.use_fp16 and on_cuda and not force_fp32) else torch.float32
         if fused_modconv is None:
-            if ws.requires_grad:  # a drag or a projection: the scale-conv-scale form's style gradient
-                fused_modconv = (
-                    False  # is activation-sized work, the fused one's weight-sized (1.2x a drag step)
-                )
+            # a drag or a projection (ws needs gradients): the scale-conv-scale form's style gradient
+            # is activation-sized work, the fused one's weight-sized (1.2x a drag step)
+            if ws.requires_grad:
+                fused_modconv = False
             elif self.fused_modconv_default == "inference_only":
                 fused_modconv = not self.training
             elif isinstance(self.fused_modconv_default, bool) and not self.fused_modconv_default:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -237,14 +238,18 @@ def test_scaled_parameters():
     assert DragConfig().scaled(16, 1).r2 == 1  # never less than a 1-pixel search
 
 
-def test_the_motion_disc_keeps_its_size_in_drag_map_pixels():
+def test_the_motion_disc_keeps_its_size_in_drag_map_pixels(G64, ws64, G3, ws3):
     config = DragConfig()
-    for resolution, draggan_pixel in ((512, 4.0), (1024, 8.0), (128, 1.0), (64, 1.0)):  # DragGAN's map
-        scaled = config.scaled(resolution, 1, map_pixel=draggan_pixel)
-        assert scaled == config.scaled(resolution, 1)  # on DragGAN's map: the resolution rule alone
     assert config.scaled(128, 1).r1 == 0.75  # a single point on the 128 px map of a 128 px model ...
-    assert config.scaled(128, 1, map_pixel=4.0).r1 == 3.0  # ... 0.75 map pixels on its 32 px map
-    assert config.scaled(128, 1, map_pixel=4.0).r2 == config.scaled(128, 1).r2  # the search square does not
+    assert config.scaled(128, 1, coarsening=4.0).r1 == 3.0  # ... 0.75 map pixels on its 32 px map
+    assert config.scaled(128, 1, coarsening=4.0).r2 == config.scaled(128, 1).r2  # the search square does not
+    for draggans, expected in ((False, 2.0), (True, 1.0)):  # 64 px model: the automatic 32 px map, DragGAN's
+        session = DragSession(G64, ws64, replace(FAST, draggan_map=draggans))
+        session.start_drag([[20, 20]], [[20, 30]])
+        assert session._drag.scales.r1 == expected  # FAST's r1 8 at 512 px: 1 px on DragGAN's map
+    session = DragSession(G3, ws3, config)  # StyleGAN3 keeps DragGAN's layer, so its disc too
+    session.start_drag([[20, 20]], [[20, 30]])
+    assert session._drag.scales == config.scaled(64, 1)
 
 
 def test_the_automatic_drag_map_is_draggans_unless_that_is_the_full_resolution_block():
