@@ -148,8 +148,7 @@ def _step_record(result: StepResult) -> dict:
     "--lr",
     type=click.FloatRange(min=0, min_open=True),
     default=_DEFAULTS.lr,
-    show_default=True,
-    help="Adam learning rate.",
+    help="Adam learning rate; default: 4e-3 for up to 5 handles, 2e-3 for more.",
 )
 @click.option(
     "--tracking",
@@ -188,7 +187,7 @@ def drag(
     w_plus: bool,
     w_plus_rows: int,
     steps: int,
-    lr: float,
+    lr: float | None,
     tracking: str,
     frame_every: int,
     outdir: Path,

@@ -10,6 +10,7 @@ from autodrag.drag.errors import DragInputError
 __all__ = ["NOISE_MODES", "PAPER_TRACKING", "TRACKING_METRICS", "DragConfig", "DragScales"]
 
 TRACKING_METRICS = ("l1", "l2")
+FEW_HANDLES = 5  # Drags of up to this many handles get the automatic settings for few handles.
 NOISE_MODES = ("const", "none", "random")
 # DragConfig changes that give the paper's tracking and stop rule: one feature vector, matched against the
 # start feature only, on pixel centres; arrival on the tracked distance alone (floor 0.75 px).
@@ -31,6 +32,8 @@ class DragScales:
     mask_weight: float  # lambda, the weight of the fixed-region term.
     stop_distance: float  # A handle within this distance of its target counts as arrived.
     patience: int = 0  # Steps without progress before a drag ends as stalled (0 = never).
+    lr: float = 2e-3  # Adam learning rate on the latent.
+    track_patch: int = 0  # Half-size of the tracking patch in feature pixels.
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,9 @@ class DragConfig:
     """
 
     max_steps: int = 300  # A drag ends unconverged after this many steps.
-    lr: float = 2e-3  # Adam learning rate on the latent (the paper's value for face models).
+    lr: float | None = None  # Adam learning rate on the latent; None: 4e-3 for <= 5 handles, 2e-3 (the
+    # paper's value for face models) for more. On the bundled model 4e-3 reached a lower MD in half the steps
+    # at 1 and 5 points and raised the 68-point tracking error by 0.2 px (docs/BENCHMARKS.md).
     w_plus: bool = True  # Optimise W+ rows [0, w_plus_rows) (True) or one w shared by all rows (False).
     w_plus_rows: int = 6  # Leading W+ rows optimised; the others stay at the drag's start latent.
     r1: float = 3.0  # Motion-supervision disc radius (kept in drag-map pixels on a coarser map: `scaled`).
@@ -57,10 +62,13 @@ class DragConfig:
     min_stop_distance: float = 0.5  # Floor (image px, after scaling). Sub-pixel tracking can reach it;
     # without `subpixel` use 0.75: handles on pixel centres can be 0.71 px from a target between pixels.
     tracking: str = "l1"  # Feature distance for tracking: 'l1' (paper) or 'l2' (DragGAN's code).
-    track_patch: int = 0  # Tracking compares (2 n + 1)^2 patches of feature pixels; 0 = one vector (the
-    # paper; on the bundled model 1 was worse: tracking error 3.6 px vs 1.9-2.2 px, docs/BENCHMARKS.md).
-    recent_weight: float = 0.5  # Weight of the match against the handle's feature at its last tracked
+    track_patch: int | None = None  # Tracking compares (2 n + 1)^2 patches of feature pixels; 0 = one vector
+    # (the paper); None: 1 for <= 5 handles, 0 for more. On the bundled model's 32 px map 1 lowered the MD at
+    # 1 / 5 points by 0.21 / 0.16 px (paired, 40 / 20 pairs) and raised it at 68 at twice the time per step.
+    recent_weight: float = 0.1  # Weight of the match against the handle's feature at its last tracked
     # position (the rest: against its feature when the drag started); 0 = the start feature only (paper).
+    # On the bundled model's 32 px map 0.1 gave tracking errors 0.85 / 1.07 px at 5 / 68 points against 1.15
+    # / 1.27 with 0.5 (matching the last position drifts); it still feeds `reliable_stop` (docs/BENCHMARKS.md).
     subpixel: bool = True  # Refine each tracked handle to a sub-pixel position (a parabola through the
     # match costs around the winner); False = pixel centres only (paper).
     track_blocks: int = 1  # Feature maps whose features describe a handle for tracking: the drag map and
@@ -85,7 +93,10 @@ class DragConfig:
     def __post_init__(self) -> None:
         checks = [
             (self.max_steps >= 1, f"max_steps must be >= 1, got {self.max_steps}"),
-            (math.isfinite(self.lr) and self.lr > 0, f"lr must be a positive number, got {self.lr}"),
+            (
+                self.lr is None or (math.isfinite(self.lr) and self.lr > 0),
+                f"lr must be a positive number or None, got {self.lr}",
+            ),
             (self.w_plus_rows >= 1, f"w_plus_rows must be >= 1, got {self.w_plus_rows}"),
             (math.isfinite(self.r1) and self.r1 >= 0, f"r1 must be >= 0, got {self.r1}"),
             (math.isfinite(self.r2) and self.r2 > 0, f"r2 must be > 0, got {self.r2}"),
@@ -110,7 +121,10 @@ class DragConfig:
                 self.tracking in TRACKING_METRICS,
                 f"tracking must be one of {TRACKING_METRICS}, got {self.tracking!r}",
             ),
-            (self.track_patch >= 0, f"track_patch must be >= 0, got {self.track_patch}"),
+            (
+                self.track_patch is None or self.track_patch >= 0,
+                f"track_patch must be >= 0 or None, got {self.track_patch}",
+            ),
             (self.track_blocks >= 1, f"track_blocks must be >= 1, got {self.track_blocks}"),
             (
                 math.isfinite(self.recent_weight) and 0 <= self.recent_weight <= 1,
@@ -138,7 +152,8 @@ class DragConfig:
                 raise DragInputError(message)
 
     def scaled(self, resolution: int, num_handles: int, coarsening: float = 1.0) -> DragScales:
-        """r1, r2, lambda and the stop distance for a `resolution`-pixel image and `num_handles` handles.
+        """r1, r2, lambda, the stop distance, patience, lr and tracking patch for a `resolution`-pixel image
+        and `num_handles` handles.
 
         Lengths scale with resolution / `reference_resolution`. `coarsening` is how many times larger a
         pixel of the drag map is than one of DragGAN's map for this generator (1 on DragGAN's map): r1
@@ -146,11 +161,14 @@ class DragConfig:
         supervise a single point).
         """
         scale = resolution / self.reference_resolution
-        stop = self.stop_distance if self.stop_distance is not None else (1.0 if num_handles <= 5 else 2.0)
+        few = num_handles <= FEW_HANDLES
+        stop = self.stop_distance if self.stop_distance is not None else (1.0 if few else 2.0)
         return DragScales(
             r1=self.r1 * scale * coarsening,
             r2=max(1, round(self.r2 * scale)),
             mask_weight=self.mask_weight * scale,
             stop_distance=max(stop * scale, self.min_stop_distance),
-            patience=self.patience if self.patience is not None else (30 if num_handles <= 5 else 90),
+            patience=self.patience if self.patience is not None else (30 if few else 90),
+            lr=self.lr if self.lr is not None else (4e-3 if few else 2e-3),
+            track_patch=self.track_patch if self.track_patch is not None else (1 if few else 0),
         )

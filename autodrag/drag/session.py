@@ -258,7 +258,7 @@ class DragSession:
         draggan_window = FeatureWindow.of(self._G, self._G.synthesis.drag_feature_index)
         scales = config.scaled(self._resolution, p.shape[0], coarsening=draggan_window.scale / window.scale)
         offsets = disc_offsets(scales.r1, self._device)
-        patch = patch_offsets(config.track_patch, window, self._device)
+        patch = patch_offsets(scales.track_patch, window, self._device)
         below = range(self._feature_index - 1, max(self._feature_index - config.track_blocks, -1), -1)
         track_maps = tuple((i, FeatureWindow.of(self._G, i)) for i in below)
         extra0 = [(maps0[i], w) for i, w in track_maps]
@@ -268,7 +268,7 @@ class DragSession:
             window=window,
             base=base,
             delta=delta,
-            optimizer=torch.optim.Adam([delta], lr=config.lr),
+            optimizer=torch.optim.Adam([delta], lr=scales.lr),
             handles=p.clone(),
             targets=t,
             references=patch_descriptors(f0, p, window, patch, extra0),

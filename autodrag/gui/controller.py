@@ -167,12 +167,15 @@ class Controller:
         max_steps: int | None = None,
         mask_weight: float | None = None,
     ) -> None:
-        """W/W+, step size, max steps, mask lambda: used by the next drag."""
+        """W/W+, step size (0 = automatic, `DragConfig.lr` None), max steps, mask lambda: used by the next
+        drag. None leaves an option unchanged."""
         changes = {
             k: v
             for k, v in dict(w_plus=w_plus, lr=lr, max_steps=max_steps, mask_weight=mask_weight).items()
             if v is not None
         }
+        if changes.get("lr") == 0:
+            changes["lr"] = None
         self.drag_config = replace(self.drag_config, **changes)
         if self.session is not None:
             self.session.config = self.drag_config

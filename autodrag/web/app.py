@@ -131,7 +131,7 @@ ACTIONS: dict[str, Callable] = {
     ),
     "set_options": lambda cfg, c, m: c.set_drag_options(
         w_plus=_flag(m, "w_plus"),
-        lr=_number(m, "lr", float, False, 1e-6, 1.0),
+        lr=_number(m, "lr", float, False, 0, 1.0),  # 0 = automatic
         max_steps=_number(m, "max_steps", int, False, 1, 100_000),
         mask_weight=_number(m, "mask_weight", float, False, 0, 1e4),
     ),

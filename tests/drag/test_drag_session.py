@@ -388,3 +388,18 @@ def test_an_image_guide_adds_its_loss_on_the_step_image(G64, ws64):
 def test_default_patience_depends_on_the_handle_count():
     assert DragConfig().scaled(128, 5).patience == 30 and DragConfig().scaled(128, 6).patience == 90
     assert DragConfig(patience=0).scaled(128, 68).patience == 0  # off: the paper runs to arrival
+
+
+def test_default_step_size_and_patch_depend_on_the_handle_count(G64, ws64):
+    """lr None: 4e-3 for up to 5 handles, 2e-3 above; track_patch None: 1 and 0. Set values are kept, and
+    the drag's Adam and tracking patch use them."""
+    few, many = DragConfig().scaled(128, 5), DragConfig().scaled(128, 6)
+    assert (few.lr, few.track_patch, many.lr, many.track_patch) == (4e-3, 1, 2e-3, 0)
+    fixed = DragConfig(lr=1e-3, track_patch=2).scaled(128, 1)
+    assert (fixed.lr, fixed.track_patch) == (1e-3, 2)
+    with pytest.raises(DragInputError, match="lr"):
+        DragConfig(lr=0.0)
+    session = DragSession(G64, ws64, DragConfig())
+    session.start_drag([[30, 24]], [[30, 34]])
+    assert session._drag.optimizer.param_groups[0]["lr"] == 4e-3
+    assert session._drag.patch.shape == (9, 2)  # a 3 x 3 patch of feature pixels

@@ -44,6 +44,15 @@ def test_points_drag_undo_redo(ctrl):
     assert mp4.read_bytes()[4:8] == b"ftyp"  # an MP4 container
 
 
+def test_step_size_zero_means_automatic(ctrl):
+    ctrl.set_drag_options(lr=3e-3)
+    assert ctrl.drag_config.lr == 3e-3 and ctrl.session.config.lr == 3e-3
+    ctrl.set_drag_options(lr=0.0)  # the panel's 0 = auto: DragConfig's per-handle-count default
+    assert ctrl.drag_config.lr is None and ctrl.session.config.lr is None
+    ctrl.set_drag_options(max_steps=5)  # None leaves the step size as it is
+    assert ctrl.drag_config.lr is None
+
+
 def test_stop_ends_a_running_drag(ctrl):
     ctrl.set_drag_options(max_steps=10_000)
     ctrl.click_image(10, 10)

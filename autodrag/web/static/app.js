@@ -76,7 +76,7 @@
     $("points-count").textContent = `${s.handles.length} handles (red), ${s.targets.length} targets (blue)`;
     $("mask-info").textContent = s.mask_movable === null ? "everything movable" : `${Math.round(100 * s.mask_movable)}% movable`;
     if (s.loaded) {
-      setValue("seed", s.seed); setValue("lr", s.lr); setValue("max-steps", s.max_steps);
+      setValue("seed", s.seed); setValue("lr", s.lr ?? ""); setValue("max-steps", s.max_steps);
       setValue("mask-weight", s.mask_weight); setValue("psi", s.psi); $("psi-value").value = Number(s.psi).toFixed(2);
       $("w-plus").checked = s.w_plus; $("show-landmarks").checked = s.show_landmarks;
       setValue("strength", s.strength); $("strength-value").value = Number(s.strength).toFixed(2);
@@ -150,7 +150,7 @@
   on("psi", "input", () => { $("psi-value").value = Number($("psi").value).toFixed(2); });
   on("psi", "change", () => send("set_latent", { psi: Number($("psi").value) }));
   on("w-plus", "change", () => send("set_options", { w_plus: $("w-plus").checked }));
-  on("lr", "change", () => send("set_options", { lr: Number($("lr").value) }));
+  on("lr", "change", () => send("set_options", { lr: Number($("lr").value) }));  // empty or 0 = automatic
   on("max-steps", "change", () => send("set_options", { max_steps: Number($("max-steps").value) }));
   on("mask-weight", "change", () => send("set_options", { mask_weight: Number($("mask-weight").value) }));
   on("reset-latent", "click", () => send("reset_latent"));
