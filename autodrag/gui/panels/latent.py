@@ -22,7 +22,7 @@ def draw(ctrl: Controller, fields: TextFields) -> None:
     changed, w_plus = ui.checkbox("W+ (else W)", ctrl.drag_config.w_plus)
     if changed:
         ctrl.set_drag_options(w_plus=w_plus)
-    changed, lr = imgui.input_float("step size (0 = auto)", ctrl.drag_config.lr or 0.0, 5e-4, 1e-3, "%.4f")
+    changed, lr = imgui.input_float("lr (0 = auto)", ctrl.drag_config.lr or 0.0, 5e-4, 1e-3, "%.4f")
     if changed and lr >= 0:
         ctrl.set_drag_options(lr=lr)
     if ui.button("Reset latent", enabled=not ctrl.busy):
