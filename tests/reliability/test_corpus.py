@@ -300,15 +300,18 @@ def test_ctrl_c_while_starting_is_one_line():
     import sys
     import time
 
+    def default_sigint() -> None:  # a backgrounded run (`cmd &`) would hand its ignored SIGINT down
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     command = [sys.executable, "-m", "autodrag.cli", "info", "x.pkl"]
     start = time.perf_counter()
-    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as probe:
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint) as probe:
         probe.stderr.readline()  # the command's one-line error: the end of the start-up window
         window = time.perf_counter() - start  # on this machine, now
         probe.communicate(timeout=120)
     outcomes = []
     for fraction in (0.15, 0.3, 0.45, 0.6, 0.75):  # several moments inside the start-up window
-        proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
         delay = fraction * window
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
