@@ -25,15 +25,16 @@ PAPER_TRACKING = {
 
 @dataclass(frozen=True)
 class DragScales:
-    """The radii, weights and thresholds of `DragConfig` at one image resolution (image pixels)."""
+    """`DragConfig`'s values for one drag: lengths at its image resolution (image pixels), and the
+    automatic (None) settings resolved for its handle count. Made by `DragConfig.scaled`."""
 
     r1: float  # Motion-supervision disc radius: offsets with |offset| <= r1 around each handle.
     r2: int  # Tracking search half-size: a (2 r2 + 1)^2 square of pixel centres around each handle.
     mask_weight: float  # lambda, the weight of the fixed-region term.
     stop_distance: float  # A handle within this distance of its target counts as arrived.
-    patience: int = 0  # Steps without progress before a drag ends as stalled (0 = never).
-    lr: float = 2e-3  # Adam learning rate on the latent.
-    track_patch: int = 0  # Half-size of the tracking patch in feature pixels.
+    patience: int  # Steps without progress before a drag ends as stalled (0 = never).
+    lr: float  # Adam learning rate on the latent.
+    track_patch: int  # Half-size of the tracking patch in feature pixels.
 
 
 @dataclass(frozen=True)
@@ -162,13 +163,16 @@ class DragConfig:
         """
         scale = resolution / self.reference_resolution
         few = num_handles <= FEW_HANDLES
-        stop = self.stop_distance if self.stop_distance is not None else (1.0 if few else 2.0)
+
+        def automatic(value, for_few, for_more):  # None: the value for this many handles
+            return value if value is not None else (for_few if few else for_more)
+
         return DragScales(
             r1=self.r1 * scale * coarsening,
             r2=max(1, round(self.r2 * scale)),
             mask_weight=self.mask_weight * scale,
-            stop_distance=max(stop * scale, self.min_stop_distance),
-            patience=self.patience if self.patience is not None else (30 if few else 90),
-            lr=self.lr if self.lr is not None else (4e-3 if few else 2e-3),
-            track_patch=self.track_patch if self.track_patch is not None else (1 if few else 0),
+            stop_distance=max(automatic(self.stop_distance, 1.0, 2.0) * scale, self.min_stop_distance),
+            patience=automatic(self.patience, 30, 90),
+            lr=automatic(self.lr, 4e-3, 2e-3),
+            track_patch=automatic(self.track_patch, 1, 0),
         )
