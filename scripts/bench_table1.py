@@ -12,7 +12,7 @@ interleaved per pair and point count so that load from other jobs hits them alik
   lr 1e-3 on W+ rows 0-5, stop when every tracked handle is within max(2 / 512 * R, 2) px.
 - **AutoDrag defaults**: `DragSession` with `DragConfig()` (the automatic drag map: the 32 px block here).
 - **AutoDrag, DragGAN settings**: `DragSession` with DragGAN's values (`draggan_config`: its map, lr, radii, L2
-  integer-argmin tracking on the start feature, 2 px stop, no patience).
+  integer-argmin tracking on the start feature, 2 px stop, no patience, no relocator).
 
 Each drag runs to its stop rule or `--steps`. The judge: the same detector re-detects the landmarks
 on the final image (it is never used for tracking in any row). MD = mean distance from the re-detected
@@ -77,6 +77,7 @@ def draggan_config(resolution: int, max_steps: int) -> DragConfig:
         min_stop_distance=0.0,
         subpixel=False,
         reliable_stop=False,
+        relocate=False,
         recent_weight=0.0,
         track_patch=0,
         track_blocks=1,

@@ -32,7 +32,15 @@ from autodrag.drag.losses import disc_offsets, motion_loss
 from autodrag.drag.results import STOP_REASONS, DragSummary, StepResult
 from autodrag.drag.state import DragState, PointTracker
 from autodrag.drag.terms import ImageGuide, drag_terms
-from autodrag.drag.tracking import patch_descriptors, patch_offsets, track_handles
+from autodrag.drag.tracking import (
+    RELOCATION_BLOCKS,
+    RELOCATION_PATCH,
+    Relocator,
+    lower_maps,
+    patch_descriptors,
+    patch_offsets,
+    track_handles,
+)
 from autodrag.latents import fit_ws, ws_from_seed
 
 __all__ = [
@@ -203,7 +211,12 @@ class DragSession:
     @staticmethod
     def _extra_maps(drag: DragState, maps: list[torch.Tensor]) -> list[tuple[torch.Tensor, FeatureWindow]]:
         """The lower maps the drag's tracking descriptors include, with their windows."""
-        return [(maps[i], window) for i, window in drag.track_maps]
+        return lower_maps(maps, drag.track_maps)
+
+    def _maps_below(self, blocks: int) -> tuple[tuple[int, FeatureWindow], ...]:
+        """(index, window) of the `blocks - 1` feature maps below the drag map, nearest first."""
+        below = range(self._feature_index - 1, max(self._feature_index - blocks, -1), -1)
+        return tuple((i, FeatureWindow.of(self._G, i)) for i in below)
 
     def _features(self, ws: torch.Tensor) -> torch.Tensor:
         """The drag feature map [1, C, H, W] of `ws`."""
@@ -259,9 +272,13 @@ class DragSession:
         scales = config.scaled(self._resolution, p.shape[0], coarsening=draggan_window.scale / window.scale)
         offsets = disc_offsets(scales.r1, self._device)
         patch = patch_offsets(scales.track_patch, window, self._device)
-        below = range(self._feature_index - 1, max(self._feature_index - config.track_blocks, -1), -1)
-        track_maps = tuple((i, FeatureWindow.of(self._G, i)) for i in below)
-        extra0 = [(maps0[i], w) for i, w in track_maps]
+        track_maps = self._maps_below(config.track_blocks)
+        extra0 = lower_maps(maps0, track_maps)
+        relocator = None
+        if config.relocate and tracker is None:
+            relocation_patch = patch_offsets(RELOCATION_PATCH, window, self._device)
+            lower = self._maps_below(RELOCATION_BLOCKS)
+            relocator = Relocator.at_start(f0, maps0, p, window, relocation_patch, lower)
         self._drag = DragState(
             config=config,
             feature_index=self._feature_index,
@@ -280,6 +297,7 @@ class DragSession:
                 config, scales, window, delta, offsets, f0, i0, movable, a.to(self._device), guide
             ),
             tracker=tracker,
+            relocator=relocator,
             good_delta=delta.detach().clone(),
         )
         self._history.set_points(p.cpu().numpy(), t.cpu().numpy())
@@ -304,6 +322,9 @@ class DragSession:
         else:
             drag.good_delta = drag.delta.detach().clone()
             self._track(drag, features, image, maps)
+            if drag.arrived() and drag.relocator is not None:
+                self._relocate(drag, features, maps)  # arrival must hold for the richer match too
+                drag.vetoed = drag.vetoed or not drag.arrived()
             if drag.arrived():
                 drag.reason = "converged"
             elif drag.stalled():
@@ -352,13 +373,22 @@ class DragSession:
                 config.subpixel,
                 self._extra_maps(drag, maps),
             )
-            drag.handles, drag.reliable = found.points, found.reliable
+            drag.handles, drag.reliable, drag.relocated = found.points, found.reliable, False
             drag.recent = found.recent if config.recent_weight > 0 else None
         else:
             image = image.detach() if image is not None else self.render()
             found = np.asarray(drag.tracker(image), dtype=np.float32).reshape(drag.handles.shape)
             drag.handles = torch.from_numpy(found).to(drag.handles.device)
         drag.tracked_after_update = True
+
+    @staticmethod
+    def _relocate(drag: DragState, features: torch.Tensor, maps: list[torch.Tensor]) -> None:
+        """Re-locate the tracked handles on the current latent with the drag's `Relocator`."""
+        config = drag.config
+        drag.handles = drag.relocator.relocate(
+            features, maps, drag.handles, drag.window, drag.scales.r2, config.tracking, config.subpixel
+        )
+        drag.relocated = True
 
     def run(self, max_steps: int | None = None) -> Iterator[StepResult]:
         """Step until every handle arrives, a NaN appears, `stop()` is called or `max_steps`; then finish.
@@ -391,15 +421,20 @@ class DragSession:
         self._stop.set()
 
     def finish(self) -> DragSummary:
-        """End the drag: track the handles on the final latent and push it onto the undo history."""
+        """End the drag: track the handles on the final latent (and re-locate them: `DragConfig.relocate`), and
+        push it onto the undo history."""
         drag = self._require_drag()
-        if not drag.tracked_after_update:
+        relocate = drag.relocator is not None and not (drag.tracked_after_update and drag.relocated)
+        if not drag.tracked_after_update or relocate:
             with torch.no_grad():
                 features, image, maps = self._synthesize(
                     self._current_ws(), with_image=drag.tracker is not None
                 )
             if torch.isfinite(features).all():
-                self._track(drag, features, image, maps)
+                if not drag.tracked_after_update:
+                    self._track(drag, features, image, maps)
+                if drag.relocator is not None:
+                    self._relocate(drag, features, maps)
         reason = drag.reason or "stopped"
         with torch.no_grad():
             self._latent = self._current_ws().detach().clone()

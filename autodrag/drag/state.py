@@ -11,8 +11,15 @@ import torch
 from autodrag.drag.config import DragConfig, DragScales
 from autodrag.drag.coords import FeatureWindow
 from autodrag.drag.terms import LossTerm
+from autodrag.drag.tracking import Relocator
 
-__all__ = ["DragState", "PointTracker"]
+__all__ = ["PATIENCE_AFTER_VETO", "DragState", "PointTracker"]
+
+# Patience (steps without progress) once the relocator has vetoed an arrival: the drag is as near as its
+# tracking can tell, so it gets 5 steps to show progress, not the full patience. On the bundled model's 1-point
+# drags (40 pairs) 10 instead of 5 took 4 more steps per edit for MD 1.76 against 1.81 px, and the full 30
+# doubled the steps (docs/BENCHMARKS.md).
+PATIENCE_AFTER_VETO = 5
 
 # A tracker maps the current image [1, C, H, W] in [-1, 1] to the handles' (row, col) [N, 2].
 PointTracker = Callable[[torch.Tensor], np.ndarray]
@@ -38,6 +45,9 @@ class DragState:
     offsets: torch.Tensor  # [K, 2] the motion-supervision disc.
     terms: list[LossTerm] = field(default_factory=list)  # Added to the motion loss, in this order.
     tracker: PointTracker | None = None  # Tracks handles on the image instead of the features.
+    relocator: Relocator | None = None  # Checks arrivals, places the final handles (`relocate`).
+    relocated: bool = False  # The handles are the relocator's (True) or the last step's tracking (False).
+    vetoed: bool = False  # The step's tracking once said "arrived" and the relocator did not agree.
     recent: torch.Tensor | None = None  # [N, P * C] patch features at the last tracked positions.
     reliable: torch.Tensor | None = (
         None  # [N] bool: the last tracking's two matches agreed (None: not known).
@@ -76,6 +86,8 @@ class DragState:
     def stalled(self) -> bool:
         """Patience: remember the best latent; True (after restoring it) when it is `patience` steps old."""
         patience = self.scales.patience
+        if self.vetoed and patience > 0:
+            patience = min(patience, PATIENCE_AFTER_VETO)
         if patience <= 0:
             return False
         mean = float(self.distances().mean())

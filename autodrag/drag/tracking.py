@@ -3,7 +3,9 @@
 `track_points` is DragGAN's rule (the pixel centre nearest to f_i). `track_handles` is AutoDrag's
 default: it compares small patches instead of single feature vectors, against both the handle's
 feature when the drag started and its feature at the last tracked position, refines the winner to a
-sub-pixel position, and says whether the two matches agree (`Tracked.reliable`).
+sub-pixel position, and says whether the two matches agree (`Tracked.reliable`). `Relocator` runs when a
+drag seems to arrive and when it ends: a richer descriptor, matched against the start only, re-locates
+the handles.
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ from autodrag.drag.config import TRACKING_METRICS
 from autodrag.drag.coords import FeatureWindow, sample_features, square_offsets
 
 __all__ = [
+    "RELOCATION_BLOCKS",
+    "RELOCATION_PATCH",
     "ExtraMaps",
+    "Relocator",
     "Tracked",
+    "lower_maps",
     "patch_descriptors",
     "patch_offsets",
     "subpixel_offsets",
@@ -78,8 +84,17 @@ def patch_offsets(half: int, window: FeatureWindow, device: torch.device | str =
     return square_offsets(half, device) * max(1.0, 1.0 / window.scale)
 
 
+# The end-of-drag descriptor (`Relocator`): a 3 x 3 patch of feature pixels over the drag map and the map below.
+RELOCATION_PATCH = 1
+RELOCATION_BLOCKS = 2
+
 # Lower feature maps read at the same image points as the drag map, each with its window.
 ExtraMaps = Sequence[tuple[torch.Tensor, FeatureWindow]]
+
+
+def lower_maps(all_maps: Sequence[torch.Tensor], maps: Sequence[tuple[int, FeatureWindow]]) -> ExtraMaps:
+    """The (map, window) pairs of `maps` ((index, window) pairs) out of a synthesis' `all_maps`."""
+    return [(all_maps[i], window) for i, window in maps]
 
 
 def patch_descriptors(
@@ -191,3 +206,63 @@ def track_handles(
             found = (found + subpixel_offsets(cost, best, radius)).clamp(0, last)
         new_recent = patch_descriptors(features, found, window, patch, extra)
     return Tracked(found, cost[index, best], reliable, new_recent)
+
+
+@dataclass(frozen=True)
+class Relocator:
+    """Re-location on an apparent arrival and at the end of a drag: each handle's patch over the drag map
+    and the maps below it, matched against the same descriptor at the drag's start (never the recent
+    one), `passes` searches in a row from the tracked positions.
+
+    Every step's tracking must be cheap and follow small motions; this runs rarely, so it can afford the
+    richer descriptor, and matching the start alone undoes the drift the per-step matches add up.
+    """
+
+    patch: torch.Tensor  # [P, 2] image-pixel offsets (`patch_offsets`).
+    maps: tuple[tuple[int, FeatureWindow], ...]  # (index, window) of the lower maps in the descriptor.
+    references: torch.Tensor  # [N, D] the descriptors at the handles in the start features.
+    passes: int = 3
+
+    @classmethod
+    def at_start(
+        cls,
+        features: torch.Tensor,
+        all_maps: Sequence[torch.Tensor],
+        points: torch.Tensor,
+        window: FeatureWindow,
+        patch: torch.Tensor,
+        maps: tuple[tuple[int, FeatureWindow], ...],
+    ) -> Relocator:
+        """Take the start descriptors of `points` (the drag's handles) from the start features."""
+        return cls(
+            patch, maps, patch_descriptors(features, points, window, patch, lower_maps(all_maps, maps))
+        )
+
+    def relocate(
+        self,
+        features: torch.Tensor,
+        all_maps: Sequence[torch.Tensor],
+        points: torch.Tensor,
+        window: FeatureWindow,
+        radius: int,
+        metric: str = "l1",
+        subpixel: bool = True,
+    ) -> torch.Tensor:
+        """The handles re-located on the final features ([N, 2] from `points`, the tracked ones)."""
+        extra = lower_maps(all_maps, self.maps)
+        for _ in range(self.passes):
+            found = track_handles(
+                features,
+                points,
+                self.references,
+                None,
+                window,
+                radius,
+                self.patch,
+                metric,
+                0.0,
+                subpixel,
+                extra,
+            )
+            points = found.points
+        return points

@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from autodrag.drag import FeatureWindow, sample_features, square_offsets, track_points
-from autodrag.drag.tracking import patch_descriptors, patch_offsets, subpixel_offsets, track_handles
+from autodrag.drag.tracking import (
+    Relocator,
+    Tracked,
+    patch_descriptors,
+    patch_offsets,
+    subpixel_offsets,
+    track_handles,
+)
 from tests.drag.drag_reference import track_full, upsample_to_image
 
 
@@ -76,10 +83,12 @@ def test_subpixel_refinement_finds_the_minimum_of_a_parabola():
     assert subpixel_offsets(edge, edge.argmin(dim=1), radius)[0, 0] == 0
 
 
-def _smooth_map(size: int = 48) -> torch.Tensor:
+def _smooth_map(size: int = 48, shift: tuple[float, float] = (0.0, 0.0)) -> torch.Tensor:
+    """Smooth, distinctive features; with `shift` (rows, cols) the same content moved by it."""
     rows, cols = torch.meshgrid(
         torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32), indexing="ij"
     )
+    rows, cols = rows - shift[0], cols - shift[1]
     return torch.stack(
         [
             torch.sin(rows / 5),
@@ -134,10 +143,10 @@ def test_a_drag_does_not_stop_on_unreliable_tracking(G64, ws64, monkeypatch):
         )
 
     monkeypatch.setattr(session_module, "track_handles", unreliable)
-    session = DragSession(G64, ws64, DragConfig(max_steps=3))
+    session = DragSession(G64, ws64, DragConfig(max_steps=3, relocate=False))
     session.start_drag([[30.0, 26.0]], [[30.0, 30.0]])
     assert not session.step().done  # 0.2 px away, but unreliable: keeps going
-    session.config = DragConfig(max_steps=3, reliable_stop=False)
+    session.config = DragConfig(max_steps=3, reliable_stop=False, relocate=False)
     session.stop(), list(session.run())
     session.start_drag([[30.0, 26.0]], [[30.0, 30.0]])
     assert session.step().reason == "converged"
@@ -159,3 +168,52 @@ def test_a_lower_map_in_the_descriptor_resolves_what_the_drag_map_cannot():
     both = track_handles(flat, start, refs, None, window, 4, patch, subpixel=False, extra=extra).points
     assert (alone - truth).norm(dim=1).min() > 1  # ties on the flat map: the first candidate wins
     torch.testing.assert_close(both, truth)
+
+
+def test_the_end_of_drag_relocation_finds_moved_content_from_drifted_handles():
+    """Content moved by (3.4, -2.6) px; the tracked handles drifted 3-4 px off it. Matching the start
+    descriptor (patch over this map and the map below) from there puts them back on the content, farther
+    than one search square reaches."""
+    window, lower_window = FeatureWindow(48, 0.0, 48.0), FeatureWindow(48, 0.0, 24.0)
+    start_map, start_lower = _smooth_map(), _smooth_map()[:, :, ::2, ::2].contiguous()
+    shift = (3.4, -2.6)
+    end_map = _smooth_map(shift=shift)
+    end_lower = _smooth_map(48, shift)[:, :, ::2, ::2].contiguous()
+    handles = torch.tensor([[20.0, 21.0], [26.0, 17.0], [15.0, 28.0]])
+    truth = handles + torch.tensor(shift)
+    drifted = truth + torch.tensor([[3.0, 2.0], [-2.5, 3.0], [3.5, -1.0]])
+    maps = ((0, lower_window),)
+    relocator = Relocator.at_start(start_map, [start_lower], handles, window, patch_offsets(1, window), maps)
+    assert relocator.references.shape == (3, 9 * (5 + 5))
+    found = relocator.relocate(end_map, [end_lower], drifted, window, radius=2)
+    assert (found - truth).norm(dim=1).max() < 0.3
+    once = Relocator(relocator.patch, maps, relocator.references, passes=1)
+    assert (once.relocate(end_map, [end_lower], drifted, window, radius=2) - truth).norm(dim=1).max() > 1
+
+
+def test_an_arrival_the_relocator_does_not_confirm_goes_on_and_stalls_sooner(G64, ws64, monkeypatch):
+    """The step's tracking says 'arrived'; the relocator puts the handle 2.8 px short. The drag steps on
+    (no convergence) and, making no progress, stalls after PATIENCE_AFTER_VETO steps, not `patience`."""
+    from autodrag.drag import DragConfig, DragSession
+    from autodrag.drag import session as session_module
+    from autodrag.drag.state import PATIENCE_AFTER_VETO
+
+    def at_target(features, points, *args, **kwargs):
+        n = points.shape[0]
+        return Tracked(
+            torch.tensor([[30.0, 30.2]]), torch.zeros(n), torch.ones(n, dtype=torch.bool), torch.zeros(n, 1)
+        )
+
+    def short_of_it(self, features, maps, points, *args):
+        return points + torch.tensor([0.0, -3.0])
+
+    monkeypatch.setattr(session_module, "track_handles", at_target)
+    monkeypatch.setattr(Relocator, "relocate", short_of_it)
+    session = DragSession(G64, ws64, DragConfig(max_steps=100, patience=30))
+    session.start_drag([[30.0, 26.0]], [[30.0, 30.0]])
+    results = list(session.run())
+    assert results[0].reason is None and results[0].loss is not None  # vetoed: it took a step
+    assert session.last_summary.reason == "stalled" and session.last_summary.steps == 1 + PATIENCE_AFTER_VETO
+    session.config = DragConfig(max_steps=100, patience=30, relocate=False)
+    session.start_drag([[30.0, 26.0]], [[30.0, 30.0]])
+    assert session.step().reason == "converged"
