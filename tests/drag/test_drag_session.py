@@ -408,11 +408,17 @@ def test_default_step_size_and_patch_depend_on_the_handle_count(G64, ws64):
     assert session._drag.patch.shape == (9, 2)  # a 3 x 3 patch of feature pixels
 
 
-@pytest.mark.parametrize("relocate", [True, False])
-def test_finish_relocates_handles_the_tracking_let_drift(G64, ws64, relocate):
+@pytest.mark.parametrize(
+    "model, relocate",
+    [("64", True), ("64", False), ("3", True), ("128", True)],
+    ids=["stylegan2-64", "off", "stylegan3", "stylegan2-128"],
+)
+def test_finish_relocates_handles_the_tracking_let_drift(request, model, relocate):
     """Handles tracked 1.4-1.8 px off content that has not moved (lr 1e-9) are put back on it when the
-    drag ends (`relocate`); without it the drag keeps what its last tracking said."""
-    session = DragSession(G64, ws64, DragConfig(max_steps=5, lr=1e-9, relocate=relocate))
+    drag ends (`relocate`; StyleGAN3's lower layer has another size and margin); without it the drag
+    keeps what its last tracking said."""
+    G, ws = request.getfixturevalue(f"G{model}"), request.getfixturevalue(f"ws{model}")
+    session = DragSession(G, ws, DragConfig(max_steps=5, lr=1e-9, relocate=relocate))
     start = torch.tensor([[30.0, 26.0], [20.0, 40.0], [44.0, 30.0]])
     session.start_drag(start, start + torch.tensor([0.0, 8.0]))
     session.step()
