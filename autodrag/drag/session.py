@@ -208,11 +208,6 @@ class DragSession:
         )
         return out.features[index], out.image, out.features
 
-    @staticmethod
-    def _extra_maps(drag: DragState, maps: list[torch.Tensor]) -> list[tuple[torch.Tensor, FeatureWindow]]:
-        """The lower maps the drag's tracking descriptors include, with their windows."""
-        return lower_maps(maps, drag.track_maps)
-
     def _maps_below(self, blocks: int) -> tuple[tuple[int, FeatureWindow], ...]:
         """(index, window) of the `blocks - 1` feature maps below the drag map, nearest first."""
         below = range(self._feature_index - 1, max(self._feature_index - blocks, -1), -1)
@@ -278,7 +273,17 @@ class DragSession:
         if config.relocate and tracker is None:
             relocation_patch = patch_offsets(RELOCATION_PATCH, window, self._device)
             lower = self._maps_below(RELOCATION_BLOCKS)
-            relocator = Relocator.at_start(f0, maps0, p, window, relocation_patch, lower)
+            relocator = Relocator.at_start(
+                f0,
+                maps0,
+                p,
+                window,
+                relocation_patch,
+                lower,
+                radius=scales.r2,
+                metric=config.tracking,
+                subpixel=config.subpixel,
+            )
         self._drag = DragState(
             config=config,
             feature_index=self._feature_index,
@@ -323,7 +328,9 @@ class DragSession:
             drag.good_delta = drag.delta.detach().clone()
             self._track(drag, features, image, maps)
             if drag.arrived() and drag.relocator is not None:
-                self._relocate(drag, features, maps)  # arrival must hold for the richer match too
+                drag.handles = drag.relocator.relocate(
+                    features, maps, drag.handles
+                )  # the richer match must agree
                 drag.vetoed = drag.vetoed or not drag.arrived()
             if drag.arrived():
                 drag.reason = "converged"
@@ -371,24 +378,15 @@ class DragSession:
                 config.tracking,
                 config.recent_weight,
                 config.subpixel,
-                self._extra_maps(drag, maps),
+                lower_maps(maps, drag.track_maps),
             )
-            drag.handles, drag.reliable, drag.relocated = found.points, found.reliable, False
+            drag.handles, drag.reliable = found.points, found.reliable
             drag.recent = found.recent if config.recent_weight > 0 else None
         else:
             image = image.detach() if image is not None else self.render()
             found = np.asarray(drag.tracker(image), dtype=np.float32).reshape(drag.handles.shape)
             drag.handles = torch.from_numpy(found).to(drag.handles.device)
         drag.tracked_after_update = True
-
-    @staticmethod
-    def _relocate(drag: DragState, features: torch.Tensor, maps: list[torch.Tensor]) -> None:
-        """Re-locate the tracked handles on the current latent with the drag's `Relocator`."""
-        config = drag.config
-        drag.handles = drag.relocator.relocate(
-            features, maps, drag.handles, drag.window, drag.scales.r2, config.tracking, config.subpixel
-        )
-        drag.relocated = True
 
     def run(self, max_steps: int | None = None) -> Iterator[StepResult]:
         """Step until every handle arrives, a NaN appears, `stop()` is called or `max_steps`; then finish.
@@ -424,7 +422,8 @@ class DragSession:
         """End the drag: track the handles on the final latent (and re-locate them: `DragConfig.relocate`), and
         push it onto the undo history."""
         drag = self._require_drag()
-        relocate = drag.relocator is not None and not (drag.tracked_after_update and drag.relocated)
+        # A converged drag's last step re-located its handles on the final latent already.
+        relocate = drag.relocator is not None and drag.reason != "converged"
         if not drag.tracked_after_update or relocate:
             with torch.no_grad():
                 features, image, maps = self._synthesize(
@@ -433,8 +432,8 @@ class DragSession:
             if torch.isfinite(features).all():
                 if not drag.tracked_after_update:
                     self._track(drag, features, image, maps)
-                if drag.relocator is not None:
-                    self._relocate(drag, features, maps)
+                if relocate:
+                    drag.handles = drag.relocator.relocate(features, maps, drag.handles)
         reason = drag.reason or "stopped"
         with torch.no_grad():
             self._latent = self._current_ws().detach().clone()

@@ -46,7 +46,6 @@ class DragState:
     terms: list[LossTerm] = field(default_factory=list)  # Added to the motion loss, in this order.
     tracker: PointTracker | None = None  # Tracks handles on the image instead of the features.
     relocator: Relocator | None = None  # Checks arrivals, places the final handles (`relocate`).
-    relocated: bool = False  # The handles are the relocator's (True) or the last step's tracking (False).
     vetoed: bool = False  # The step's tracking once said "arrived" and the relocator did not agree.
     recent: torch.Tensor | None = None  # [N, P * C] patch features at the last tracked positions.
     reliable: torch.Tensor | None = (

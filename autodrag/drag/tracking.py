@@ -212,15 +212,19 @@ def track_handles(
 class Relocator:
     """Re-location on an apparent arrival and at the end of a drag: each handle's patch over the drag map
     and the maps below it, matched against the same descriptor at the drag's start (never the recent
-    one), `passes` searches in a row from the tracked positions.
+    one), `passes` searches of the square of half-size `radius` in a row from the tracked positions.
 
     Every step's tracking must be cheap and follow small motions; this runs rarely, so it can afford the
     richer descriptor, and matching the start alone undoes the drift the per-step matches add up.
     """
 
+    references: torch.Tensor  # [N, D] the descriptors at the handles in the start features.
+    window: FeatureWindow  # Where the image lies on the drag map.
     patch: torch.Tensor  # [P, 2] image-pixel offsets (`patch_offsets`).
     maps: tuple[tuple[int, FeatureWindow], ...]  # (index, window) of the lower maps in the descriptor.
-    references: torch.Tensor  # [N, D] the descriptors at the handles in the start features.
+    radius: int  # r2 in image pixels.
+    metric: str = "l1"
+    subpixel: bool = True
     passes: int = 3
 
     @classmethod
@@ -232,23 +236,17 @@ class Relocator:
         window: FeatureWindow,
         patch: torch.Tensor,
         maps: tuple[tuple[int, FeatureWindow], ...],
+        **options,
     ) -> Relocator:
-        """Take the start descriptors of `points` (the drag's handles) from the start features."""
-        return cls(
-            patch, maps, patch_descriptors(features, points, window, patch, lower_maps(all_maps, maps))
-        )
+        """Take the start descriptors of `points` (the drag's handles) from the start features; `options`:
+        radius, metric, subpixel, passes."""
+        references = patch_descriptors(features, points, window, patch, lower_maps(all_maps, maps))
+        return cls(references, window, patch, maps, **options)
 
     def relocate(
-        self,
-        features: torch.Tensor,
-        all_maps: Sequence[torch.Tensor],
-        points: torch.Tensor,
-        window: FeatureWindow,
-        radius: int,
-        metric: str = "l1",
-        subpixel: bool = True,
+        self, features: torch.Tensor, all_maps: Sequence[torch.Tensor], points: torch.Tensor
     ) -> torch.Tensor:
-        """The handles re-located on the final features ([N, 2] from `points`, the tracked ones)."""
+        """The handles ([N, 2], from the tracked `points`) re-located on the current features and maps."""
         extra = lower_maps(all_maps, self.maps)
         for _ in range(self.passes):
             found = track_handles(
@@ -256,13 +254,13 @@ class Relocator:
                 points,
                 self.references,
                 None,
-                window,
-                radius,
+                self.window,
+                self.radius,
                 self.patch,
-                metric,
-                0.0,
-                subpixel,
-                extra,
+                self.metric,
+                recent_weight=0.0,
+                subpixel=self.subpixel,
+                extra=extra,
             )
             points = found.points
         return points

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -183,12 +185,13 @@ def test_the_end_of_drag_relocation_finds_moved_content_from_drifted_handles():
     truth = handles + torch.tensor(shift)
     drifted = truth + torch.tensor([[3.0, 2.0], [-2.5, 3.0], [3.5, -1.0]])
     maps = ((0, lower_window),)
-    relocator = Relocator.at_start(start_map, [start_lower], handles, window, patch_offsets(1, window), maps)
+    patch = patch_offsets(1, window)
+    relocator = Relocator.at_start(start_map, [start_lower], handles, window, patch, maps, radius=2)
     assert relocator.references.shape == (3, 9 * (5 + 5))
-    found = relocator.relocate(end_map, [end_lower], drifted, window, radius=2)
+    found = relocator.relocate(end_map, [end_lower], drifted)
     assert (found - truth).norm(dim=1).max() < 0.3
-    once = Relocator(relocator.patch, maps, relocator.references, passes=1)
-    assert (once.relocate(end_map, [end_lower], drifted, window, radius=2) - truth).norm(dim=1).max() > 1
+    once = replace(relocator, passes=1)
+    assert (once.relocate(end_map, [end_lower], drifted) - truth).norm(dim=1).max() > 1
 
 
 def test_an_arrival_the_relocator_does_not_confirm_goes_on_and_stalls_sooner(G64, ws64, monkeypatch):
