@@ -115,6 +115,12 @@ def main() -> None:
     parser.add_argument("--train-pairs", type=int, default=200, help="side by side: generated training pairs")
     parser.add_argument("--test-pairs", type=int, default=40, help="side by side: generated test pairs")
     parser.add_argument("--seed", type=int, default=0, help="side by side: weights, data and dropout seed")
+    parser.add_argument(
+        "--d-precision",
+        default="auto",
+        choices=("auto", "float32", "bfloat16"),
+        help="side by side: our D's arithmetic",
+    )
     parser.add_argument("--ablation", action="store_true", help="side by side: time each speed-up on its own")
     parser.add_argument(
         "--inference-study",

@@ -187,10 +187,12 @@ class Theirs:
         self.optG.step()
 
 
-def build_pair(root: str, seed: int) -> tuple[Pix2PixTrainer, Theirs]:
-    """Our trainer and junyanz's networks + step, starting from identical weights."""
+def build_pair(root: str, seed: int, d_precision: str = "auto") -> tuple[Pix2PixTrainer, Theirs]:
+    """Our trainer (default options but ``d_precision``) and junyanz's networks + step, from identical weights."""
     jnet = load_junyanz_networks(root)
-    cfg = TrainConfig(generator=GeneratorConfig(unet_depth=7), seed=seed, progress=False)
+    cfg = TrainConfig(
+        generator=GeneratorConfig(unet_depth=7), seed=seed, progress=False, d_precision=d_precision
+    )
     ours = Pix2PixTrainer(cfg, torch.device("cpu"))
     norm = jnet.get_norm_layer("batch")
     their_g = jnet.UnetGenerator(3, 3, 7, 64, norm_layer=norm, use_dropout=True)
@@ -261,7 +263,7 @@ def run_side_by_side(args: Namespace) -> dict[str, Any]:
     torch.manual_seed(args.seed)
     train_a, train_b = make_scenes(args.train_pairs, args.seed)
     test_a, test_b = make_scenes(args.test_pairs, 10_000 + args.seed)
-    ours, theirs = build_pair(args.junyanz_root, args.seed)
+    ours, theirs = build_pair(args.junyanz_root, args.seed, args.d_precision)
     order = np.random.default_rng(args.seed).permutation(args.iters) % args.train_pairs
     times = {"ours": 0.0, "junyanz": 0.0}
     for it in tqdm(range(args.iters), desc="side by side", unit="step"):
@@ -293,6 +295,7 @@ def run_side_by_side(args: Namespace) -> dict[str, Any]:
     figures = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
         "threads": torch.get_num_threads(),
+        "d_precision": f"{args.d_precision} ({'bfloat16' if ours.d_bf16 else 'float32'})",
         "iters": args.iters,
         "seed": args.seed,
         "it_per_s": {"ours": args.iters / ours_time_at_iters, "junyanz": args.iters / budget},
@@ -312,7 +315,7 @@ def run_side_by_side(args: Namespace) -> dict[str, Any]:
 def _print_table(f: dict[str, Any]) -> None:
     ours_ips, their_ips = f["it_per_s"]["ours"], f["it_per_s"]["junyanz"]
     print(
-        f"# {f['machine']}, {f['threads']} threads, seed {f['seed']}, {f['iters']} steps each, U-Net-128 + PatchGAN-70, batch 1"
+        f"# {f['machine']}, {f['threads']} threads, seed {f['seed']}, {f['iters']} steps each, U-Net-128 + PatchGAN-70, batch 1, our D: {f['d_precision']}"
     )
     print(
         f"training: ours {ours_ips:.2f} it/s, junyanz {their_ips:.2f} it/s, ratio {ours_ips / their_ips:.2f}x"
@@ -338,9 +341,11 @@ def _timed_variants(root: str, seed: int) -> dict[str, Callable[[torch.Tensor, t
     variants: dict[str, Callable[[torch.Tensor, torch.Tensor], None]] = {}
     ours, theirs = build_pair(root, seed)
     variants["junyanz"] = theirs.step
-    variants["ours (default: fused Adam + matmul convs + paired D pass)"] = lambda a, b, t=ours: (
-        t.training_step({"A": a, "B": b})
+    variants["ours (default: fused Adam + matmul convs + paired D pass + bfloat16 D on AMX)"] = (
+        lambda a, b, t=ours: t.training_step({"A": a, "B": b})
     )
+    fp32_d, _ = build_pair(root, seed, "float32")
+    variants["ours with a float32 D"] = lambda a, b, t=fp32_d: t.training_step({"A": a, "B": b})
     two_calls, _ = build_pair(root, seed)
     two_calls.D = lambda src, tgt, net=two_calls.netD: net(src, tgt)  # not netD itself: one call per batch
     variants["ours without the paired D pass"] = lambda a, b, t=two_calls: t.training_step({"A": a, "B": b})
@@ -362,7 +367,7 @@ def _timed_variants(root: str, seed: int) -> dict[str, Callable[[torch.Tensor, t
     if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
         bf, _ = build_pair(root, seed)
         bf._autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16)  # type: ignore[method-assign]
-        variants["ours + bf16 autocast (CPU)"] = lambda a, b, t=bf: t.training_step({"A": a, "B": b})
+        variants["ours + bf16 autocast of G too (CPU)"] = lambda a, b, t=bf: t.training_step({"A": a, "B": b})
     return variants
 
 

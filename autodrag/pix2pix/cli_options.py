@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from autodrag.pix2pix.config import LR_POLICIES, TrainConfig, dataclass_from_dict
+from autodrag.pix2pix.config import D_PRECISIONS, LR_POLICIES, TrainConfig, dataclass_from_dict
 from autodrag.pix2pix.images import parse_size
 from autodrag.pix2pix.layers import INITS, NORMS
 from autodrag.pix2pix.losses import GAN_MODES
@@ -76,6 +76,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "data.direction": ("AtoB", "BtoA"),
     "gan_mode": GAN_MODES,
     "lr_policy": LR_POLICIES,
+    "d_precision": D_PRECISIONS,
 }
 # Options without a fixed default: None means "derive it" (see `config_from_options`).
 _DERIVED_HELP = {

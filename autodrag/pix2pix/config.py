@@ -18,6 +18,7 @@ from autodrag.pix2pix.losses import GAN_MODES
 from autodrag.pix2pix.networks import GeneratorConfig
 
 __all__ = [
+    "D_PRECISIONS",
     "LR_POLICIES",
     "OPTIONS_FILE",
     "TrainConfig",
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 LR_POLICIES: tuple[str, ...] = ("linear", "step", "cosine", "plateau")
+D_PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16")
 OPTIONS_FILE = "options.json"
 
 
@@ -64,6 +66,9 @@ class TrainConfig:
     seed: int = 0  # seeds weights, data order, jitter and dropout
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     amp: bool = False  # CUDA only: bfloat16 autocast
+    d_precision: str = (
+        "auto"  # D's arithmetic: auto (bfloat16 on a CPU with AMX units, else float32) | float32 | bfloat16
+    )
     channels_last: bool = False  # CUDA only: channels-last memory format
     progress: bool = True  # show a progress bar
 
@@ -78,6 +83,10 @@ class TrainConfig:
         if self.gan_mode == "wgangp" and self.discriminator.norm == "batch":
             raise ValueError(
                 "wgangp: batch norm in the critic breaks the per-sample gradient penalty; use --norm-d layer|instance|none"
+            )
+        if self.d_precision not in D_PRECISIONS:
+            raise ValueError(
+                f"d_precision must be one of {', '.join(D_PRECISIONS)}, got {self.d_precision!r}"
             )
         if self.lr_policy not in LR_POLICIES:
             raise ValueError(f"lr_policy must be one of {', '.join(LR_POLICIES)}, got {self.lr_policy!r}")

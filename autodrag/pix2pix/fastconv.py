@@ -67,7 +67,7 @@ class FastConv2d(nn.Conv2d, _MatmulPath):
         cols = F.unfold(x, [kh, kw], padding=[ph, pw], stride=[sh, sw])  # [N, C*k*k, L]
         y = torch.matmul(self.weight.flatten(1), cols).view(n, self.out_channels, out_h, out_w)
         bias = self.bias
-        return y if bias is None else y + bias.view(1, -1, 1, 1)
+        return y if bias is None else y + bias.to(y.dtype).view(1, -1, 1, 1)  # y is bfloat16 under autocast
 
 
 class FastConvTranspose2d(nn.ConvTranspose2d, _MatmulPath):
@@ -95,4 +95,4 @@ class FastConvTranspose2d(nn.ConvTranspose2d, _MatmulPath):
         cols = torch.matmul(self.weight.flatten(1).t(), x.flatten(2))  # [N, Cout*k*k, H*W]
         y = F.fold(cols, [out_h, out_w], [kh, kw], padding=[ph, pw], stride=[sh, sw])
         bias = self.bias
-        return y if bias is None else y + bias.view(1, -1, 1, 1)
+        return y if bias is None else y + bias.to(y.dtype).view(1, -1, 1, 1)  # y is bfloat16 under autocast
