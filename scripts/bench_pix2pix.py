@@ -100,6 +100,8 @@ def run_one(
 
 
 def main() -> None:
+    from autodrag.pix2pix.config import D_PRECISIONS
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -118,7 +120,7 @@ def main() -> None:
     parser.add_argument(
         "--d-precision",
         default="auto",
-        choices=("auto", "float32", "bfloat16"),
+        choices=D_PRECISIONS,
         help="side by side: our D's arithmetic",
     )
     parser.add_argument("--ablation", action="store_true", help="side by side: time each speed-up on its own")

@@ -327,10 +327,8 @@ class DragSession:
         else:
             drag.good_delta = drag.delta.detach().clone()
             self._track(drag, features, image, maps)
-            if drag.arrived() and drag.relocator is not None:
-                drag.handles = drag.relocator.relocate(
-                    features, maps, drag.handles
-                )  # the richer match must agree
+            if drag.arrived() and drag.relocator is not None:  # the richer match must agree
+                drag.handles = drag.relocator.relocate(features, maps, drag.handles)
                 drag.vetoed = drag.vetoed or not drag.arrived()
             if drag.arrived():
                 drag.reason = "converged"

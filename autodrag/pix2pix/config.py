@@ -66,9 +66,7 @@ class TrainConfig:
     seed: int = 0  # seeds weights, data order, jitter and dropout
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     amp: bool = False  # CUDA only: bfloat16 autocast
-    d_precision: str = (
-        "auto"  # D's arithmetic: auto (bfloat16 on a CPU with AMX units, else float32) | float32 | bfloat16
-    )
+    d_precision: str = "auto"  # D's maths: auto (bfloat16 on AMX CPUs, else float32) | float32 | bfloat16
     channels_last: bool = False  # CUDA only: channels-last memory format
     progress: bool = True  # show a progress bar
 

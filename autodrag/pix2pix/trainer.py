@@ -32,7 +32,7 @@ def judges_in_bfloat16(precision: str, device: torch.device, amp: bool = False) 
     """Whether D's passes run under bfloat16 autocast (``TrainConfig.d_precision``).
 
     ``auto`` is bfloat16 on a CPU with AMX matrix units (oneDNN's bfloat16 convolutions there
-    make a 128 px CPU step about 10% faster at the same test quality: docs/BENCHMARKS.md) and
+    make a 128 px CPU step 10-15% faster at the same test quality: docs/BENCHMARKS.md) and
     float32 on other CPUs; on CUDA it follows ``--amp``.
     """
     if precision in ("float32", "bfloat16"):
@@ -60,6 +60,7 @@ class Pix2PixTrainer:
             in_d = cfg.generator.in_channels + cfg.generator.out_channels
             self.netD = build_discriminator(cfg.discriminator, in_d).to(device)
         self.cuda = device.type == "cuda"
+        self.g_bf16 = cfg.amp and self.cuda  # --amp: G under bfloat16 autocast
         self.d_bf16 = judges_in_bfloat16(cfg.d_precision, device, cfg.amp)
         self.memory_format = (
             torch.channels_last if (cfg.channels_last and self.cuda) else torch.contiguous_format
@@ -102,16 +103,9 @@ class Pix2PixTrainer:
             c.plateau_patience,
         )
 
-    def _autocast(self):
-        if self.cfg.amp and self.cuda:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
-    def _judging(self):
-        """Autocast for D's passes: bfloat16 when :func:`judges_in_bfloat16` says so."""
-        if self.d_bf16:
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+    def _bfloat16(self, enabled: bool):
+        """bfloat16 autocast on the trainer's device if ``enabled`` (G: ``g_bf16``, D: ``d_bf16``)."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
 
     def _to_device(self, tensor: torch.Tensor) -> torch.Tensor:
         return tensor.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
@@ -131,12 +125,12 @@ class Pix2PixTrainer:
         update_g = (self.step + 1) % cfg.n_critic == 0
         self.netG.train()
         self.netD.train()
-        with self._autocast(), contextlib.nullcontext() if update_g else torch.no_grad():
+        with self._bfloat16(self.g_bf16), contextlib.nullcontext() if update_g else torch.no_grad():
             fake_b = self.G(real_a)
 
         set_requires_grad(self.netD, True)
         self.optD.zero_grad(set_to_none=True)
-        with self._judging():
+        with self._bfloat16(self.d_bf16):
             if self.D is self.netD:  # one batched pass, same logits (DDP's wrapper needs its own forward)
                 pred_real, pred_fake = (
                     p.float() for p in judge_pair(self.netD, real_a, real_b, fake_b.detach())
@@ -159,7 +153,7 @@ class Pix2PixTrainer:
         if update_g:
             set_requires_grad(self.netD, False)  # D is a fixed judge during G's update
             self.optG.zero_grad(set_to_none=True)
-            with self._judging():
+            with self._bfloat16(self.d_bf16):
                 pred = self.netD(real_a, fake_b).float()
             loss_gan = generator_adversarial_loss(cfg.gan_mode, pred)
             loss_l1 = F.l1_loss(fake_b.float(), real_b.float())
@@ -175,7 +169,7 @@ class Pix2PixTrainer:
         """G's deterministic (eval-mode) output for ``real_a`` [N,Ca,H,W]; leaves G in train mode."""
         self.netG.eval()
         try:
-            with self._autocast():
+            with self._bfloat16(self.g_bf16):
                 return self.netG(self._to_device(real_a)).float()
         finally:
             self.netG.train()
